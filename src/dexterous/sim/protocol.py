@@ -1,0 +1,45 @@
+"""The contract between planners and physics.
+
+Planners (TOPDM, MPPI) see only this protocol, never MuJoCo: they hand over N action
+sequences from a snapshot and get back per-step rewards and successes. That keeps the
+optimisers testable on toy objectives and lets another evaluator (a GPU one, a batched
+Humanoid) slot in without touching them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple, Protocol, runtime_checkable
+
+import numpy as np
+
+
+class EvalResult(NamedTuple):
+    """What one batched evaluation returns.
+
+    rewards: (N, τ) float64, the reward `env.step` would pay at each step; −inf from the
+        step a rollout diverges (NaN state or MuJoCo instability) onwards.
+    successes: (N, τ) bool, the task's success flag at each step (False once diverged).
+    final_snapshots: N snapshots of the states after τ steps, or None unless requested.
+    """
+
+    rewards: np.ndarray
+    successes: np.ndarray
+    final_snapshots: list[Any] | None = None
+
+
+@runtime_checkable
+class Evaluator(Protocol):
+    """Anything that scores batches of open-loop action sequences from a snapshot."""
+
+    @property
+    def action_low(self) -> np.ndarray:
+        """(A,) lower action bound."""
+
+    @property
+    def action_high(self) -> np.ndarray:
+        """(A,) upper action bound."""
+
+    def evaluate(
+        self, snapshot: Any, actions: np.ndarray, final_snapshots: bool = False
+    ) -> EvalResult:
+        """Roll out actions (N, τ, A) from snapshot; see EvalResult for what comes back."""
