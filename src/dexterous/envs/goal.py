@@ -1,0 +1,68 @@
+"""Goal-based hand environments: objects must reach goal poses (gymnasium GoalEnv API)."""
+
+from __future__ import annotations
+
+import gymnasium
+import numpy as np
+
+from dexterous.envs.base import HandEnv
+from dexterous.envs.rewards import POSE, GoalReward
+from dexterous.scenes.spec import Scene
+
+
+class GoalHandEnv(HandEnv):
+    """A hand scene whose goal is one pose (position + quaternion) per object.
+
+    Observations are the usual dict of `observation`, `achieved_goal` (the objects' poses)
+    and `desired_goal`; `compute_reward` is vectorised over leading axes.
+    """
+
+    def __init__(self, scene: Scene, episode_steps: int, reward: GoalReward, **kwargs):
+        self.goal_size = POSE * len(scene.objects)
+        super().__init__(scene, episode_steps, **kwargs)
+        self.reward_fn = reward
+        self._object_qpos = np.concatenate([o.qpos for o in self.indices.objects])
+        obs_size = self._flat_observation().shape[0]
+        box = lambda n: gymnasium.spaces.Box(-np.inf, np.inf, (n,), np.float64)  # noqa: E731
+        self.observation_space = gymnasium.spaces.Dict(
+            observation=box(obs_size), achieved_goal=box(self.goal_size), desired_goal=box(self.goal_size)
+        )
+
+    def _flat_observation(self) -> np.ndarray:
+        """The `observation` entry: task-specific, fresh array."""
+        raise NotImplementedError
+
+    def achieved_goal(self, qpos: np.ndarray) -> np.ndarray:
+        """(..., 7K) object poses from (..., nq) positions."""
+        return qpos[..., self._object_qpos]
+
+    def set_goal(self, goal: np.ndarray) -> None:
+        """Adopt a goal and move the ghosts there (mocap poses are part of the state)."""
+        self.goal = np.array(goal, dtype=np.float64)
+        poses = self.goal.reshape(-1, POSE)
+        for obj, pose in zip(self.indices.objects, poses):
+            if obj.mocap >= 0:
+                self.data.mocap_pos[obj.mocap] = pose[:3]
+                self.data.mocap_quat[obj.mocap] = pose[3:]
+
+    def _observe(self) -> dict[str, np.ndarray]:
+        return {
+            "observation": self._flat_observation(),
+            "achieved_goal": self.achieved_goal(self.data.qpos),
+            "desired_goal": self.goal.copy(),
+        }
+
+    def reward_success(self, qpos, qvel, goal):
+        achieved = self.achieved_goal(qpos)
+        return self.reward_fn.reward(achieved, goal), self.reward_fn.success(achieved, goal)
+
+    def compute_reward(self, achieved_goal: np.ndarray, desired_goal: np.ndarray, info=None) -> np.ndarray:
+        """Reward of (..., 7K) achieved vs desired goals, as `step` pays it (HER relabelling)."""
+        return self.reward_fn.reward(np.asarray(achieved_goal), np.asarray(desired_goal))
+
+    def compute_terminated(self, achieved_goal, desired_goal, info=None):
+        """Nothing terminates an episode in this suite (SPEC §1)."""
+        return np.zeros(np.shape(achieved_goal)[:-1], dtype=bool)
+
+    def compute_truncated(self, achieved_goal, desired_goal, info=None):
+        return np.zeros(np.shape(achieved_goal)[:-1], dtype=bool)

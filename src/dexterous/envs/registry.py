@@ -1,0 +1,71 @@
+"""Every environment of the package, registered from this one table."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any
+
+import gymnasium
+
+NAMESPACE = "dexterous"
+
+
+@dataclass(frozen=True)
+class EnvEntry:
+    """One registered environment."""
+
+    name: str
+    """Name within the namespace, without version (e.g. `PenSpin`)."""
+    entry_point: str
+    """`module:Class` that builds it."""
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    """Constructor arguments."""
+    version: int = 1
+    """Id version suffix."""
+
+    @property
+    def id(self) -> str:
+        return f"{NAMESPACE}/{self.name}-v{self.version}"
+
+
+ENTRIES: list[EnvEntry] = [EnvEntry("PenSpin", "dexterous.envs.pen_spin:PenSpinEnv")]
+for _shape in ("Block", "Pen"):
+    for _sparse in (False, True):
+        ENTRIES.append(EnvEntry(
+            f"HandManipulate{_shape}Full{'Sparse' if _sparse else ''}",
+            "dexterous.envs.manipulate:ManipulateEnv",
+            {"shape": _shape.lower(), "sparse": _sparse},
+        ))
+
+
+def register_all() -> None:
+    """Register every entry with gymnasium (idempotent).
+
+    Episodes are truncated by the environments themselves, not by a TimeLimit wrapper,
+    so that restoring a snapshot also restores the step count that truncation uses.
+    """
+    for entry in ENTRIES:
+        if entry.id not in gymnasium.registry:
+            gymnasium.register(id=entry.id, entry_point=entry.entry_point, kwargs=dict(entry.kwargs))
+
+
+def env_ids() -> list[str]:
+    """Ids of every registered dexterous environment."""
+    return [e.id for e in ENTRIES]
+
+
+class UnknownEnvError(ValueError):
+    """An environment id that dexterous does not register."""
+
+
+def make(env_id: str, **kwargs) -> gymnasium.Env:
+    """`gymnasium.make` with an error that lists the ids and suggests the closest."""
+    if env_id not in env_ids():
+        close = difflib.get_close_matches(env_id, env_ids(), n=3, cutoff=0.5)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        raise UnknownEnvError(
+            f"unknown environment id {env_id!r}.{hint} Run `dexterous envs` to list them all: "
+            + ", ".join(env_ids())
+        )
+    return gymnasium.make(env_id, **kwargs)
