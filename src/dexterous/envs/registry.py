@@ -60,7 +60,12 @@ class UnknownEnvError(ValueError):
 
 
 def make(env_id: str, **kwargs) -> gymnasium.Env:
-    """`gymnasium.make` with an error that lists the ids and suggests the closest."""
+    """`gymnasium.make` with an error that lists the ids and suggests the closest.
+
+    The namespace may be left out: `make("PenSpin-v1")`.
+    """
+    if "/" not in env_id:
+        env_id = f"{NAMESPACE}/{env_id}"
     if env_id not in env_ids():
         close = difflib.get_close_matches(env_id, env_ids(), n=3, cutoff=0.5)
         hint = f" Did you mean {', '.join(close)}?" if close else ""

@@ -1,0 +1,86 @@
+"""BatchEvaluator: the same rewards and successes as env.step, bit for bit; bad input named."""
+
+import gymnasium
+import numpy as np
+import pytest
+
+from conftest import random_actions
+from dexterous.sim.batch import BatchEvaluator
+
+
+def test_batch_equals_sequential_env_steps(env_id):
+    env = gymnasium.make(env_id)
+    env.reset(seed=21)
+    for a in random_actions(env, 6, seed=1):
+        env.step(a)
+    snap = env.unwrapped.snapshot()
+    # beyond ±1 on purpose: both paths must clip the same way
+    actions = np.random.default_rng(2).uniform(-1.3, 1.3, (8, 10, env.action_space.shape[0]))
+    result = BatchEvaluator(env, nthread=2).evaluate(snap, actions, final_snapshots=True)
+    assert result.rewards.shape == result.successes.shape == (8, 10)
+    for i in range(8):
+        env.unwrapped.restore(snap)
+        rewards, successes = [], []
+        for a in actions[i]:
+            _, reward, _, _, info = env.step(a)
+            rewards.append(reward)
+            successes.append(info["is_success"])
+        assert np.array_equal(result.rewards[i], rewards)
+        assert np.array_equal(result.successes[i], successes)
+        assert env.unwrapped.snapshot().equals(result.final_snapshots[i])
+
+
+def test_thread_count_does_not_change_results():
+    env = gymnasium.make("dexterous/HandManipulatePenFull-v1")
+    env.reset(seed=3)
+    snap = env.unwrapped.snapshot()
+    actions = np.random.default_rng(0).uniform(-1, 1, (6, 5, 20))
+    one = BatchEvaluator(env, nthread=1).evaluate(snap, actions)
+    two = BatchEvaluator(env, nthread=2).evaluate(snap, actions)
+    assert np.array_equal(one.rewards, two.rewards)
+
+
+def test_a_diverged_rollout_scores_minus_infinity():
+    env = gymnasium.make("dexterous/PenSpin-v1")
+    env.reset(seed=0)
+    snap = env.unwrapped.snapshot()
+    evaluator = BatchEvaluator(env, nthread=1)
+    state = snap.state.copy()
+    # blow the pen's velocity up: MuJoCo flags the state and resets that simulation
+    qvel_start = 1 + env.unwrapped.model.nq  # state = (time, qpos, qvel, ...)
+    state[qvel_start + env.unwrapped.indices.objects[0].qvel[3]] = 1e30
+    bad = type(snap)(env_id=snap.env_id, state=state, goal=snap.goal, step=snap.step,
+                     prev_action=snap.prev_action, rng_state=snap.rng_state)
+    result = evaluator.evaluate(bad, np.zeros((3, 4, 20)))
+    assert np.all(result.rewards == -np.inf) and not result.successes.any()
+    fine = evaluator.evaluate(snap, np.zeros((3, 4, 20)))
+    assert np.all(np.isfinite(fine.rewards))
+
+
+@pytest.mark.parametrize("shape, message", [
+    ((4, 5), r"actions must have shape \(N, τ, 20\)"),
+    ((4, 5, 19), r"actions must have shape \(N, τ, 20\) with N, τ ≥ 1 for dexterous/PenSpin-v1, got \(4, 5, 19\)"),
+    ((0, 5, 20), r"got \(0, 5, 20\)"),
+])
+def test_bad_action_shapes_are_named(shape, message):
+    env = gymnasium.make("dexterous/PenSpin-v1")
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match=message):
+        BatchEvaluator(env).evaluate(env.unwrapped.snapshot(), np.zeros(shape))
+
+
+def test_nan_actions_are_refused():
+    env = gymnasium.make("dexterous/PenSpin-v1")
+    env.reset(seed=0)
+    actions = np.zeros((2, 3, 20))
+    actions[1, 2, 4] = np.nan
+    with pytest.raises(ValueError, match="actions contains NaN"):
+        BatchEvaluator(env).evaluate(env.unwrapped.snapshot(), actions)
+
+
+def test_foreign_snapshot_is_refused():
+    block = gymnasium.make("dexterous/HandManipulateBlockFull-v1")
+    block.reset(seed=0)
+    pen = gymnasium.make("dexterous/HandManipulatePenFull-v1")
+    with pytest.raises(ValueError, match="cannot restore it into dexterous/HandManipulatePenFull-v1"):
+        BatchEvaluator(pen).evaluate(block.unwrapped.snapshot(), np.zeros((1, 1, 20)))

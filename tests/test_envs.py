@@ -1,0 +1,122 @@
+"""Behaviour every registered environment must have (the Gymnasium-Robotics test pattern)."""
+
+import gymnasium
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+from conftest import flat, random_actions
+
+SPEC_DIMS = {
+    "PenSpin": (61, 20, 0, 250),
+    "HandManipulateBlockFull": (61, 20, 7, 75),
+    "HandManipulatePenFull": (61, 20, 7, 75),
+}
+"""(observation, action, goal, episode steps) of SPEC §3, by family."""
+
+
+def _family(env_id: str) -> str:
+    return env_id.split("/")[1].rsplit("-v", 1)[0].removesuffix("Sparse")
+
+
+def test_check_env(env_id):
+    env = gymnasium.make(env_id, render_mode="rgb_array")
+    with pytest.warns(UserWarning):  # only the warnings about unbounded Box observations
+        check_env(env.unwrapped)
+
+
+def test_dimensions_match_spec(env_id):
+    env = gymnasium.make(env_id)
+    obs_dim, act_dim, goal_dim, steps = SPEC_DIMS[_family(env_id)]
+    obs, _ = env.reset(seed=0)
+    assert env.action_space.shape == (act_dim,)
+    if goal_dim:
+        assert obs["observation"].shape == (obs_dim,)
+        assert obs["achieved_goal"].shape == obs["desired_goal"].shape == (goal_dim,)
+    else:
+        assert obs.shape == (obs_dim,)
+    truncations = []
+    for a in random_actions(env, steps, seed=1):
+        *_, terminated, truncated, _ = env.step(a)
+        assert not terminated
+        truncations.append(truncated)
+    assert truncations == [False] * (steps - 1) + [True]
+
+
+def test_seeded_episodes_are_identical(env_id):
+    def run():
+        env = gymnasium.make(env_id)
+        obs, _ = env.reset(seed=123)
+        out = [flat(obs)]
+        for a in random_actions(env, 15, seed=7):
+            obs, reward, *_ = env.step(a)
+            out.append(np.append(flat(obs), reward))
+        return out
+
+    first, second = run(), run()
+    assert all(np.array_equal(a, b) for a, b in zip(first, second))
+
+
+def test_different_seeds_give_different_starts(env_id):
+    env = gymnasium.make(env_id)
+    a = flat(env.reset(seed=1)[0])
+    b = flat(env.reset(seed=2)[0])
+    assert not np.array_equal(a, b)
+
+
+def test_observations_share_no_memory(env_id):
+    env = gymnasium.make(env_id)
+    first, _ = env.reset(seed=0)
+    second, *_ = env.step(env.action_space.sample())
+    parts = [first, second] if not isinstance(first, dict) else [*first.values(), *second.values()]
+    for i, a in enumerate(parts):
+        for b in parts[i + 1:]:
+            assert not np.shares_memory(a, b)
+    before = flat(first).copy()
+    env.step(env.action_space.sample())
+    assert np.array_equal(flat(first), before)
+
+
+def test_no_observation_element_is_constant(env_id):
+    env = gymnasium.make(env_id)
+    obs, _ = env.reset(seed=0)
+    key = "observation" if isinstance(obs, dict) else None
+    history = [obs[key] if key else obs]
+    for a in random_actions(env, 40, seed=3):
+        obs, *_ = env.step(a)
+        history.append(obs[key] if key else obs)
+    constant = np.flatnonzero(np.ptp(np.array(history), axis=0) == 0)
+    assert constant.size == 0, f"constant observation elements: {constant.tolist()}"
+
+
+def test_render_is_a_nonblank_image(env_id):
+    env = gymnasium.make(env_id, render_mode="rgb_array", width=160, height=120)
+    env.reset(seed=0)
+    image = env.render()
+    assert image.shape == (120, 160, 3) and image.dtype == np.uint8
+    assert len(np.unique(image.reshape(-1, 3), axis=0)) > 50
+    env.close()
+
+
+def test_goal_ghost_is_drawn_where_the_goal_is(env_id):
+    env = gymnasium.make(env_id).unwrapped
+    env.reset(seed=0)
+    if env.goal.size == 0:
+        assert env.model.nmocap == 0  # no goal, no ghost
+    for obj, goal in zip(env.indices.objects, env.goal.reshape(-1, 7)):
+        assert np.array_equal(env.data.mocap_pos[obj.mocap], goal[:3])
+        assert np.array_equal(env.data.mocap_quat[obj.mocap], goal[3:])
+
+
+def test_goal_env_compute_reward_matches_step(env_id):
+    env = gymnasium.make(env_id)
+    obs, _ = env.reset(seed=5)
+    if not isinstance(obs, dict):
+        pytest.skip("no goal")
+    achieved, rewards = [], []
+    for a in random_actions(env, 10, seed=2):
+        obs, reward, *_ = env.step(a)
+        achieved.append(obs["achieved_goal"])
+        rewards.append(reward)
+    batched = env.unwrapped.compute_reward(np.array(achieved), np.tile(obs["desired_goal"], (10, 1)), {})
+    assert np.array_equal(batched, np.array(rewards))
