@@ -1,0 +1,64 @@
+"""The `dexterous` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import gymnasium
+
+import dexterous
+
+
+def _envs(args: argparse.Namespace) -> None:
+    rows = [("id", "obs", "act", "goal", "steps")]
+    for env_id in dexterous.env_ids():
+        env = gymnasium.make(env_id).unwrapped
+        space = env.observation_space
+        obs = space["observation"].shape[0] if isinstance(space, gymnasium.spaces.Dict) else space.shape[0]
+        rows.append((env_id, str(obs), str(env.action_space.shape[0]), str(env.goal_size), str(env.episode_steps)))
+        env.close()
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for k, row in enumerate(rows):
+        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
+        if k == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+def _video(args: argparse.Namespace) -> None:
+    from dexterous.video import record_episode
+
+    path = record_episode(args.env, args.out, steps=args.steps, seed=args.seed, policy=args.policy,
+                          width=args.width, height=args.height)
+    print(f"wrote {path}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dexterous", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("envs", help="list the registered environments").set_defaults(func=_envs)
+    video = sub.add_parser("video", help="render an episode of an environment to an mp4")
+    video.add_argument("env", help="environment id, e.g. dexterous/PenSpin-v1 (namespace optional)")
+    video.add_argument("--out", type=Path, required=True, help="mp4 file to write")
+    video.add_argument("--steps", type=int, default=None, help="steps to record (default: one episode)")
+    video.add_argument("--seed", type=int, default=0, help="reset and policy seed")
+    video.add_argument("--policy", choices=["zero", "random"], default="random", help="actions to take")
+    video.add_argument("--width", type=int, default=480, help="frame width in pixels")
+    video.add_argument("--height", type=int, default=480, help="frame height in pixels")
+    video.set_defaults(func=_video)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (ValueError, OSError) as err:  # our errors say what is wrong: show them plainly
+        print(f"dexterous {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""Record an environment episode to an mp4 (imageio + its bundled ffmpeg)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import imageio
+import numpy as np
+from tqdm import tqdm
+
+import dexterous
+
+Policy = Callable[[object, np.random.Generator], np.ndarray]
+
+POLICIES: dict[str, Callable[[object, np.random.Generator, tuple[int, ...]], np.ndarray]] = {
+    "zero": lambda obs, rng, shape: np.zeros(shape),
+    "random": lambda obs, rng, shape: rng.uniform(-1.0, 1.0, shape),
+}
+"""Built-in open-loop policies for quick looks at a scene."""
+
+
+def record_episode(env_id: str, out: Path, steps: int | None = None, seed: int = 0, policy: str = "random",
+                   width: int = 480, height: int = 480, progress: bool = True) -> Path:
+    """Run `policy` for `steps` (default: one episode) and write the frames to `out`."""
+    if policy not in POLICIES:
+        raise ValueError(f"unknown policy {policy!r}: choose one of {sorted(POLICIES)}")
+    if steps is not None and steps < 1:
+        raise ValueError(f"steps must be ≥ 1, got {steps}")
+    env = dexterous.make(env_id, render_mode="rgb_array", width=width, height=height)
+    steps = steps or env.unwrapped.episode_steps
+    rng = np.random.default_rng(seed)
+    obs, _ = env.reset(seed=seed)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fps = env.metadata["render_fps"]
+    with imageio.get_writer(out, fps=fps, codec="libx264", quality=7, macro_block_size=8) as writer:
+        writer.append_data(env.render())
+        for _ in tqdm(range(steps), desc=f"{env_id} → {out.name}", unit="step", disable=not progress):
+            obs, *_ = env.step(POLICIES[policy](obs, rng, env.action_space.shape))
+            writer.append_data(env.render())
+    env.close()
+    return out
