@@ -1,0 +1,68 @@
+"""A folder of demonstrations and its index.json.
+
+Episode files are the truth; the index summarises them (env, seed, steps, complete, final
+success, return) so that a folder can be listed and filtered without loading every
+episode. Only one process writes the index (the planning coordinator), after episodes
+finish, so parallel workers never race on it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from dexterous.demos.format import DemoError, Demonstration
+
+INDEX = "index.json"
+INDEX_FORMAT = "dexterous.demos"
+
+
+def episode_path(folder: Path, episode: int) -> Path:
+    return Path(folder) / f"episode_{episode:04d}.npz"
+
+
+def write_index(folder: str | Path) -> Path:
+    """Summarise every episode file of the folder into index.json (atomically)."""
+    folder = Path(folder)
+    episodes = []
+    for path in sorted(folder.glob("episode_*.npz")):
+        episodes.append({"file": path.name, **Demonstration.load(path).summary()})
+    index = folder / INDEX
+    tmp = index.with_name(INDEX + ".tmp")
+    tmp.write_text(json.dumps({"format": INDEX_FORMAT, "version": 1, "episodes": episodes}, indent=1) + "\n")
+    os.replace(tmp, index)
+    return index
+
+
+def read_index(folder: str | Path) -> list[dict]:
+    """The index entries of a demonstration folder; a missing or damaged index is named."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DemoError(f"demonstration folder {folder} does not exist")
+    index = folder / INDEX
+    try:
+        data = json.loads(index.read_text())
+    except FileNotFoundError:
+        raise DemoError(f"{folder} has no {INDEX}: it is not a demonstration folder "
+                        "(create one with `dexterous plan ... --out DIR`)") from None
+    except json.JSONDecodeError as err:
+        raise DemoError(f"{index} is corrupted ({err}); rebuild it with dexterous.demos.write_index") from None
+    if data.get("format") != INDEX_FORMAT:
+        raise DemoError(f"{index} is not a dexterous demonstration index")
+    return data["episodes"]
+
+
+def load_folder(folder: str | Path, env_id: str | None = None, complete_only: bool = False) -> list[Demonstration]:
+    """Load a folder's episodes, optionally only those of env_id and only complete ones."""
+    folder = Path(folder)
+    entries = read_index(folder)
+    if env_id is not None:
+        others = sorted({e["env_id"] for e in entries if e["env_id"] != env_id})
+        if others:
+            raise DemoError(f"{folder} holds demonstrations of {others}, not only {env_id}: "
+                            "use a folder recorded on this environment")
+    demos = [Demonstration.load(folder / e["file"]) for e in entries if e["complete"] or not complete_only]
+    if not demos:
+        raise DemoError(f"{folder} holds no {'complete ' if complete_only else ''}demonstrations")
+    return demos

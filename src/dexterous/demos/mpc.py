@@ -1,0 +1,126 @@
+"""The MPC driver: plan each real step, execute it, record a resumable Demonstration.
+
+The driver owns the episode (reset, real steps, the warm start between them); the planner
+owns the optimisation; the BatchEvaluator owns physics (mbrl-lib / mujoco_mpc split).
+After every real step the episode file is rewritten atomically with the new step, the
+environment's exact state and the planner's random state, so an interrupted episode
+resumes where it stopped and finishes exactly as an uninterrupted run would.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import platform
+import time
+from collections.abc import Callable
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+import dexterous
+from dexterous.demos.format import DemoError, Demonstration
+from dexterous.demos.replay import flat_observation
+from dexterous.planning.configs import TOPDMConfig
+from dexterous.planning.planner import Planner, PlanStep
+from dexterous.sim.batch import BatchEvaluator
+
+PACKAGES = ("dexterous", "mujoco", "numpy", "gymnasium")
+
+
+class StepReport(NamedTuple):
+    """What the progress callback hears after each real step."""
+
+    step: int
+    """Real steps done so far."""
+    total: int
+    """Real steps in the episode."""
+    plan: PlanStep
+    """The plan that was executed."""
+    reward: float
+    """Reward the environment paid."""
+    success: bool
+    """Success after the step."""
+    env_steps_per_s: float
+    """Simulated env steps per wall-clock second while planning this step."""
+
+
+def versions() -> dict[str, str]:
+    return {p: version(p) for p in PACKAGES}
+
+
+def _meta(env_id: str, seed: int, config: TOPDMConfig, planner_name: str) -> dict[str, Any]:
+    return {"planner": planner_name, "config": dataclasses.asdict(config), "versions": versions(),
+            "machine": {"node": platform.node(), "cpu_count": __import__("os").cpu_count(),
+                        "platform": platform.platform()},
+            "complete": False, "step_seconds": [], "env_steps": 0, "planner_rng": None}
+
+
+def plan_episode(env_id: str, config: TOPDMConfig, seed: int, path: str | Path, planner_name: str = "topdm",
+                 nthread: int | None = None, max_steps: int | None = None,
+                 progress: Callable[[StepReport], None] | None = None) -> Demonstration:
+    """Plan one episode into `path`, resuming it if the file holds an unfinished one.
+
+    max_steps stops after that many real steps in total (the file then holds an
+    unfinished episode that a later call resumes); None runs to the episode's end.
+    """
+    path = Path(path)
+    env = dexterous.make(env_id)
+    unwrapped = env.unwrapped
+    evaluator = BatchEvaluator(env, nthread=nthread)
+    planner = Planner(config)
+    obs, _ = env.reset(seed=seed)
+    if path.exists():
+        demo = Demonstration.load(path)
+        _check_same_run(demo, path, env_id, seed, config, planner_name)
+        if demo.complete:
+            return demo
+        unwrapped.restore(demo.snapshot(demo.num_steps))
+        rng = np.random.default_rng()
+        rng.bit_generator.state = demo.meta["planner_rng"]
+        planner.resume(rng, demo.means[-1] if demo.means else None)
+    else:
+        demo = Demonstration(env_id=unwrapped.env_id, seed=seed, goal=unwrapped.goal.copy(),
+                             meta=_meta(unwrapped.env_id, seed, config, planner_name))
+        demo.states.append(unwrapped.snapshot().state)
+        demo.observations.append(flat_observation(obs))
+        demo.rng_states.append(unwrapped.snapshot().rng_state)
+        planner.reset(np.random.default_rng(seed))
+    total = unwrapped.episode_steps
+    stop = total if max_steps is None else min(total, max_steps)
+    for t in range(demo.num_steps, stop):
+        start = time.perf_counter()
+        plan = planner.plan(evaluator, unwrapped.snapshot(), t, unwrapped.prev_action)
+        obs, reward, _, _, info = env.step(plan.action)
+        seconds = time.perf_counter() - start
+        snap = unwrapped.snapshot()
+        demo.states.append(snap.state)
+        demo.observations.append(flat_observation(obs))
+        demo.rng_states.append(snap.rng_state)
+        demo.actions.append(np.array(plan.action))
+        demo.means.append(plan.means)
+        demo.rewards.append(float(reward))
+        demo.successes.append(bool(info["is_success"]))
+        demo.predicted_returns.append(float(plan.score))
+        demo.meta["step_seconds"].append(seconds)
+        demo.meta["env_steps"] += plan.env_steps
+        demo.meta["planner_rng"] = planner.rng_state
+        demo.meta["complete"] = t + 1 == total
+        demo.save(path)
+        if progress is not None:
+            progress(StepReport(t + 1, total, plan, float(reward), bool(info["is_success"]), plan.env_steps / seconds))
+    return demo
+
+
+def _check_same_run(demo: Demonstration, path: Path, env_id: str, seed: int, config: TOPDMConfig,
+                    planner_name: str) -> None:
+    """Refuse to resume a file that another environment, seed or config started."""
+    expected = {"env_id": dexterous.make(env_id).spec.id, "seed": seed, "planner": planner_name,
+                "config": dataclasses.asdict(config)}
+    found = {"env_id": demo.env_id, "seed": demo.seed, "planner": demo.meta.get("planner"),
+             "config": demo.meta.get("config")}
+    diff = [k for k in expected if expected[k] != found[k]]
+    if diff:
+        raise DemoError(f"{path} was started with other settings ({', '.join(f'{k}={found[k]!r}' for k in diff)}); "
+                        "use another --out folder or delete the file to start over")
