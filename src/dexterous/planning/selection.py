@@ -1,6 +1,6 @@
 """The selection step: how one iteration's scores shape the next iteration's samples.
 
-This is the only place TOPDM and MPPI differ inside an iteration (paper fig. 4, "mod 1"):
+Swapping one rule for the other is the paper's first modification of MPPI (fig. 4, "mod 1"):
 
 - top fraction (TOPDM): keep the best fb·N sequences and tile them back to N, so each
   elite is re-noised independently next iteration;
