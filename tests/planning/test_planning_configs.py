@@ -1,6 +1,7 @@
 import dataclasses
 import inspect
 import math
+import re
 
 import pytest
 
@@ -48,7 +49,11 @@ def test_every_field_is_documented():
         ("n_samples", 25e3, "n_samples must be an integer >= 1, got 25000.0"),
         ("iterations", True, "iterations must be an integer >= 1, got True"),
         ("episode_length", -75, "episode_length must be an integer >= 1, got -75"),
-        ("selection", "best", "selection must be one of 'top_fraction', 'weighted_average', got 'best'"),
+        (
+            "selection",
+            "best",
+            "selection must be one of 'top_fraction', 'weighted_average', got 'best'",
+        ),
         ("schedule", "linear", "schedule must be one of 'decreasing', 'constant', got 'linear'"),
         ("carry_over", 1, "carry_over must be a bool, got 1"),
     ],
@@ -88,12 +93,14 @@ def test_ablation_variants_flip_one_switch_at_a_time(name, selection, carry_over
 
 def test_mppi_takes_kappa_and_only_mppi():
     assert variant("mppi", kappa=1.0).kappa == 1.0
-    with pytest.raises(ValueError, match="kappa only applies to planner 'mppi', got planner 'topdm'"):
+    message = "kappa only applies to planner 'mppi', got planner 'topdm'"
+    with pytest.raises(ValueError, match=message):
         variant("topdm", kappa=1.0)
 
 
 def test_unknown_variant_lists_the_choices():
-    with pytest.raises(ValueError, match="planner must be one of 'topdm', 'mod1\\+2', 'mod1', 'mppi', got 'cem'"):
+    message = "planner must be one of 'topdm', 'mod1+2', 'mod1', 'mppi', got 'cem'"
+    with pytest.raises(ValueError, match=re.escape(message)):
         variant("cem")
 
 
@@ -165,7 +172,8 @@ def test_smoke_preset_is_tiny():
 
 
 def test_unknown_preset_and_env_list_the_choices():
-    with pytest.raises(ValueError, match="preset must be one of 'paper', 'cpu', 'smoke', got 'gpu'"):
+    message = "preset must be one of 'paper', 'cpu', 'smoke', got 'gpu'"
+    with pytest.raises(ValueError, match=message):
         preset("gpu", "PenSpin")
     with pytest.raises(ValueError, match=r"unknown environment 'Ant-v5'; known: .*PenSpin"):
         preset("paper", "Ant-v5")
