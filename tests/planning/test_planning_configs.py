@@ -145,8 +145,8 @@ def test_mppi_preset_shares_the_budget():
     [
         ("EggCatchUnderarm", 6, 1700.0),
         ("TwoEggCatchUnderArm", 6, 1700.0),
-        ("PenSpin", 4, 3400.0),
-        ("HandManipulatePenFull", 13, 3400.0),
+        ("PenSpin", 3, 2850.0),
+        ("HandManipulatePenFull", 12, 3150.0),
     ],
 )
 def test_cpu_presets_plan_an_episode_in_about_ten_minutes(env_id, iterations, env_steps_per_s):

@@ -163,16 +163,16 @@ class _Family:
     """Batched env steps per second on the 2-core reference machine; None if unmeasured."""
 
 
-_TWO_HANDS_RATE = 1700.0  # measured: ~92% of the 1,850 env steps/s physics limit (DESIGN.md)
-_ONE_HAND_RATE = 3400.0  # one hand steps ~2x faster: 38k vs 18.5k mj_step/s per core
+# Batched rates on the 2-core reference machine: two hands ~92% of their 1,850 env steps/s
+# physics limit (DESIGN.md); one hand from benchmarks/results/rollout_throughput.json
+# (BatchEvaluator, N 1000, τ 20).
+_TWO_HANDS_RATE = 1700.0
 
 _FAMILIES: dict[str, _Family] = {
     "two_hands": _Family({}, _TWO_HANDS_RATE),
     "two_egg_catch": _Family({"n_samples": 2000, "iterations": 80}, _TWO_HANDS_RATE),
-    "pen_spin": _Family(
-        {"n_samples": 4000, "iterations": 80, "episode_length": 250}, _ONE_HAND_RATE
-    ),
-    "one_hand_manipulate": _Family({}, _ONE_HAND_RATE),
+    "pen_spin": _Family({"n_samples": 4000, "iterations": 80, "episode_length": 250}, 2850.0),
+    "one_hand_manipulate": _Family({}, 3150.0),
     "humanoid": _Family(
         {
             "horizon": 40,
@@ -231,7 +231,7 @@ def preset(
       CPU_EPISODE_SECONDS at the family's batched rate. An episode costs ≈ Ni·T·N·τ env
       steps (the schedule keeps ≈ Ni·T iterations), so Ni = ⌊600 s · rate / (T·τ·N)⌋:
       two hands (1,700 env steps/s) ⌊600·1700 / (75·20·100)⌋ = 6 (≈ 9 min);
-      one hand (3,400/s) 13 for the 75-step manipulate tasks, 4 for PenSpin (T 250).
+      HandManipulate*Full (3,150/s) 12; PenSpin (2,850/s, T 250) 3.
       Humanoid has no measured rate, so no cpu preset.
     - "smoke": the paper's config with N 8, τ 5, Ni 2, for tests.
     """
