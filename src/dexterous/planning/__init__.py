@@ -1,0 +1,9 @@
+"""Trajectory optimisation: TOPDM and MPPI over the `sim.protocol.Evaluator` contract.
+
+Pure numpy; nothing here imports MuJoCo.
+"""
+
+from dexterous.planning.configs import PRESETS, VARIANTS, TOPDMConfig, preset, variant
+from dexterous.planning.planner import Planner, PlanStep
+
+__all__ = ["PRESETS", "VARIANTS", "PlanStep", "Planner", "TOPDMConfig", "preset", "variant"]

@@ -1,0 +1,258 @@
+"""Planner configurations: TOPDM, its fig. 4 ablations down to MPPI, and named presets.
+
+One frozen dataclass covers the whole family, because the paper's ablation (fig. 4) walks
+from MPPI to TOPDM one switch at a time:
+
+    "mppi"    weighted-average selection, no carry-over, dense noise (fn = 1)
+    "mod1"    top-fraction selection,     no carry-over, dense noise
+    "mod1+2"  top-fraction selection,     carry-over,    dense noise
+    "topdm"   top-fraction selection,     carry-over,    sparse noise (fn = 0.3)
+
+`variant` applies those switches to any base config; `preset` picks the budgets for an
+environment: the paper's ("paper"), a CPU-sized one ("cpu"), or a tiny one for tests
+("smoke").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from dexterous.planning.schedule import decreasing_iterations
+
+Selection = Literal["top_fraction", "weighted_average"]
+Schedule = Literal["decreasing", "constant"]
+SELECTIONS: tuple[str, ...] = ("top_fraction", "weighted_average")
+SCHEDULES: tuple[str, ...] = ("decreasing", "constant")
+
+
+@dataclass(frozen=True)
+class TOPDMConfig:
+    """Everything that defines a TOPDM / MPPI planner; defaults are the paper's (SPEC §4)."""
+
+    horizon: int = 20
+    """τ: steps in each planned action sequence."""
+    n_samples: int = 1000
+    """N: action sequences evaluated per iteration."""
+    top_fraction: float = 0.05
+    """fb: fraction of the N sequences kept and tiled back to N (top-fraction selection)."""
+    iterations: int = 20
+    """Ni: iterations per real step; the decreasing schedule spends ≈ Ni·T per episode."""
+    sigma_init: float = 0.9
+    """σi: std of the fresh means (every slot at t = 0, the new last slot after a shift)."""
+    sigma_noise: float = 0.3
+    """σn: std of the noise added to means at each iteration."""
+    noise_fraction: float = 0.3
+    """fn: probability that a mean entry gets noise at an iteration; 1 is dense noise."""
+    beta: float = 0.7
+    """β: action coupling a_s = β·μ_s + (1−β)·a_{s−1}; 1 executes the means directly."""
+    episode_length: int = 75
+    """T: real steps per episode, used only by the decreasing iteration schedule."""
+    return_weight: float = 1.0
+    """w: the score weighs the reward of planned step j by w^j (Humanoid: 1.02)."""
+    schedule: Schedule = "decreasing"
+    """"decreasing" (Ni(t) from ≈2.5·Ni down to Ni//2, SPEC §4) or "constant" (Ni)."""
+    selection: Selection = "top_fraction"
+    """"top_fraction" (TOPDM) or "weighted_average" (MPPI, with kappa)."""
+    kappa: float = 20.0
+    """κ: MPPI temperature on normalised scores (paper: 1 and 20); weighted_average only."""
+    carry_over: bool = True
+    """Start each real step from the previous best plan shifted by one step (TOPDM),
+    instead of from scratch (MPPI, "mod1")."""
+
+    def __post_init__(self) -> None:
+        for name in ("horizon", "n_samples", "iterations", "episode_length"):
+            _check_integer(name, getattr(self, name))
+        _check_interval("top_fraction", self.top_fraction, 0.0, 1.0, low_open=True)
+        _check_interval("sigma_init", self.sigma_init, 0.0, math.inf, high_open=True)
+        _check_interval("sigma_noise", self.sigma_noise, 0.0, math.inf, high_open=True)
+        _check_interval("noise_fraction", self.noise_fraction, 0.0, 1.0, low_open=True)
+        _check_interval("beta", self.beta, 0.0, 1.0, low_open=True)
+        _check_interval(
+            "return_weight", self.return_weight, 0.0, math.inf, low_open=True, high_open=True
+        )
+        _check_interval("kappa", self.kappa, 0.0, math.inf, low_open=True, high_open=True)
+        _check_choice("schedule", self.schedule, SCHEDULES)
+        _check_choice("selection", self.selection, SELECTIONS)
+        if not isinstance(self.carry_over, bool):
+            raise ValueError(f"carry_over must be a bool, got {self.carry_over!r}")
+
+    @property
+    def n_elites(self) -> int:
+        """How many sequences the top-fraction selection keeps: round(fb·N), at least 1."""
+        return max(1, round(self.top_fraction * self.n_samples))
+
+    def iterations_at(self, t: int) -> int:
+        """Iterations to run at real step t under this config's schedule."""
+        if self.schedule == "constant":
+            return self.iterations
+        return decreasing_iterations(t, self.iterations, self.episode_length)
+
+
+def _check_integer(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+
+
+def _check_interval(
+    name: str,
+    value: Any,
+    low: float,
+    high: float,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> None:
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    above = is_number and (value > low if low_open else value >= low)
+    below = is_number and (value < high if high_open else value <= high)
+    if not (above and below):
+        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        raise ValueError(f"{name} must be in {interval}, got {value!r}")
+
+
+def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+
+
+# --- fig. 4 ablation variants --------------------------------------------------------------
+
+VARIANTS: dict[str, dict[str, Any]] = {
+    "topdm": {},
+    "mod1+2": {"noise_fraction": 1.0},
+    "mod1": {"noise_fraction": 1.0, "carry_over": False},
+    "mppi": {"noise_fraction": 1.0, "carry_over": False, "selection": "weighted_average"},
+}
+"""Switches each fig. 4 planner sets on a TOPDM config; budgets and σ, β stay shared."""
+
+
+def variant(name: str, base: TOPDMConfig | None = None, kappa: float | None = None) -> TOPDMConfig:
+    """The fig. 4 planner `name` with base's budgets (SPEC defaults when base is None).
+
+    kappa sets MPPI's temperature; the other variants have none, so passing it is an error.
+    """
+    if name not in VARIANTS:
+        raise ValueError(f"planner must be one of {', '.join(map(repr, VARIANTS))}, got {name!r}")
+    switches = dict(VARIANTS[name])
+    if kappa is not None:
+        if name != "mppi":
+            raise ValueError(f"kappa only applies to planner 'mppi', got planner {name!r}")
+        switches["kappa"] = kappa
+    return dataclasses.replace(base or TOPDMConfig(), **switches)
+
+
+# --- per-environment presets ---------------------------------------------------------------
+
+CPU_EPISODE_SECONDS = 600.0
+"""Wall-clock target of the "cpu" preset for planning one episode."""
+CPU_SAMPLES = 100
+"""N of the "cpu" preset: fb = 0.05 still keeps 5 elites."""
+SMOKE_BUDGET: dict[str, int] = {"n_samples": 8, "horizon": 5, "iterations": 2}
+"""The "smoke" preset's budget: enough to exercise every code path in a test."""
+
+
+@dataclass(frozen=True)
+class _Family:
+    """What a group of environments changes from the defaults, and how fast it simulates."""
+
+    paper: dict[str, Any]
+    env_steps_per_s: float | None
+    """Batched env steps per second on the 2-core reference machine; None if unmeasured."""
+
+
+# Batched rates on the 2-core reference machine: two hands ~92% of their 1,850 env steps/s
+# physics limit (DESIGN.md); one hand from benchmarks/results/rollout_throughput.json
+# (BatchEvaluator, N 1000, τ 20).
+_TWO_HANDS_RATE = 1700.0
+
+_FAMILIES: dict[str, _Family] = {
+    "two_hands": _Family({}, _TWO_HANDS_RATE),
+    "two_egg_catch": _Family({"n_samples": 2000, "iterations": 80}, _TWO_HANDS_RATE),
+    "pen_spin": _Family({"n_samples": 4000, "iterations": 80, "episode_length": 250}, 2850.0),
+    "one_hand_manipulate": _Family({}, 3150.0),
+    "humanoid": _Family(
+        {
+            "horizon": 40,
+            "n_samples": 1020,
+            "iterations": 40,
+            "schedule": "constant",
+            "return_weight": 1.02,
+            "episode_length": 1000,
+        },
+        None,
+    ),
+}
+
+_OBJECTS = ("Egg", "Block", "Pen")
+_TWO_HAND_TASKS = ("HandOver", "CatchUnderarm", "CatchUnderarmHard", "CatchOverarm")
+_ENV_FAMILY: dict[str, str] = {
+    **{f"{obj}{task}": "two_hands" for obj in _OBJECTS for task in _TWO_HAND_TASKS},
+    **{
+        f"Two{obj}CatchUnderArm": "two_egg_catch" if obj == "Egg" else "two_hands"
+        for obj in _OBJECTS
+    },
+    "PenSpin": "pen_spin",
+    "HandManipulateBlockFull": "one_hand_manipulate",
+    "HandManipulatePenFull": "one_hand_manipulate",
+    "Humanoid": "humanoid",
+}
+"""Family of each environment name, without namespace, "Sparse" twin suffix or version."""
+_KNOWN_ENVS = (
+    "{Egg,Block,Pen}{HandOver,CatchUnderarm,CatchUnderarmHard,CatchOverarm}, "
+    "Two{Egg,Block,Pen}CatchUnderArm, PenSpin, HandManipulate{Block,Pen}Full, Humanoid "
+    "(optionally with 'namespace/' before, 'Sparse' and '-vN' after)"
+)
+PRESETS: tuple[str, ...] = ("paper", "cpu", "smoke")
+
+
+def env_family(env_id: str) -> str:
+    """The preset family of an environment id such as "dexterous/EggCatchOverarmSparse-v1".
+
+    A sparse twin plans with its dense twin's budgets.
+    """
+    name = re.sub(r"(Sparse)?(-v\d+)?$", "", env_id.rsplit("/", 1)[-1])
+    if name not in _ENV_FAMILY:
+        raise ValueError(f"unknown environment {env_id!r}; known: {_KNOWN_ENVS}")
+    return _ENV_FAMILY[name]
+
+
+def preset(
+    name: str, env_id: str, planner: str = "topdm", kappa: float | None = None
+) -> TOPDMConfig:
+    """The config of planner (see `VARIANTS`) on env_id at budget name.
+
+    - "paper": SPEC §4's values: τ 20, N 1000, Ni 20, T 75 by default; TwoEggCatchUnderArm
+      N 2000, Ni 80; PenSpin N 4000, Ni 80, T 250; Humanoid τ 40, N 1020, Ni 40 constant,
+      w 1.02, T 1000.
+    - "cpu": the paper's config with N = CPU_SAMPLES and the largest Ni whose episode fits
+      CPU_EPISODE_SECONDS at the family's batched rate. An episode costs ≈ Ni·T·N·τ env
+      steps (the schedule keeps ≈ Ni·T iterations), so Ni = ⌊600 s · rate / (T·τ·N)⌋:
+      two hands (1,700 env steps/s) ⌊600·1700 / (75·20·100)⌋ = 6 (≈ 9 min);
+      HandManipulate*Full (3,150/s) 12; PenSpin (2,850/s, T 250) 3.
+      Humanoid has no measured rate, so no cpu preset.
+    - "smoke": the paper's config with N 8, τ 5, Ni 2, for tests.
+    """
+    if name not in PRESETS:
+        raise ValueError(f"preset must be one of {', '.join(map(repr, PRESETS))}, got {name!r}")
+    family_name = env_family(env_id)
+    family = _FAMILIES[family_name]
+    config = TOPDMConfig(**family.paper)
+    if name == "cpu":
+        if family.env_steps_per_s is None:
+            raise ValueError(
+                f"no cpu preset for {env_id!r} (family {family_name!r}): its simulation rate "
+                "is unmeasured; use 'paper' or 'smoke', or build a TOPDMConfig"
+            )
+        episode_steps = CPU_EPISODE_SECONDS * family.env_steps_per_s
+        per_iteration_steps = config.episode_length * config.horizon * CPU_SAMPLES
+        config = dataclasses.replace(
+            config,
+            n_samples=CPU_SAMPLES,
+            iterations=max(1, int(episode_steps // per_iteration_steps)),
+        )
+    elif name == "smoke":
+        config = dataclasses.replace(config, **SMOKE_BUDGET)
+    return variant(planner, config, kappa)

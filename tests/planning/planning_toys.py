@@ -1,0 +1,75 @@
+"""Toy evaluators for the planner tests: closed-form rewards, no physics.
+
+The snapshot each of them receives is just the real time step t.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dexterous.sim.protocol import EvalResult
+
+
+class TrackingEvaluator:
+    """Follow targets: r_s = −‖a_s − target_{t+s}‖², success when within tolerance.
+
+    Every evaluated batch of actions is recorded (copied) in `batches`.
+    """
+
+    def __init__(
+        self,
+        targets: np.ndarray,
+        tolerance: float = 0.1,
+        low: np.ndarray | None = None,
+        high: np.ndarray | None = None,
+    ) -> None:
+        self.targets = np.asarray(targets, dtype=np.float64)
+        self.tolerance = tolerance
+        size = self.targets.shape[1]
+        self._low = -np.ones(size) if low is None else np.asarray(low, dtype=np.float64)
+        self._high = np.ones(size) if high is None else np.asarray(high, dtype=np.float64)
+        self.batches: list[np.ndarray] = []
+
+    @property
+    def action_low(self) -> np.ndarray:
+        return self._low
+
+    @property
+    def action_high(self) -> np.ndarray:
+        return self._high
+
+    def evaluate(
+        self, snapshot: int, actions: np.ndarray, final_snapshots: bool = False
+    ) -> EvalResult:
+        self.batches.append(actions.copy())
+        steps = np.arange(snapshot, snapshot + actions.shape[1])
+        target = np.take(self.targets, steps, axis=0, mode="clip")
+        squared = ((actions - target) ** 2).sum(axis=-1)
+        return EvalResult(-squared, squared < self.tolerance**2)
+
+
+class DivergingEvaluator(TrackingEvaluator):
+    """Rewards pushing action 0 up, but a rollout diverges once a_s[0] > threshold.
+
+    From the diverging step on, rewards are `failure` (−inf or NaN) and successes False, so
+    the best-looking sequences are exactly the ones that must never be chosen.
+    """
+
+    def __init__(self, action_size: int, failure: float, threshold: float = 0.5) -> None:
+        super().__init__(np.zeros((1, action_size)))
+        self.failure = failure
+        self.threshold = threshold
+
+    def evaluate(
+        self, snapshot: int, actions: np.ndarray, final_snapshots: bool = False
+    ) -> EvalResult:
+        self.batches.append(actions.copy())
+        diverged = np.logical_or.accumulate(actions[..., 0] > self.threshold, axis=1)
+        rewards = np.where(diverged, self.failure, actions[..., 0])
+        return EvalResult(rewards, np.zeros(rewards.shape, dtype=bool))
+
+
+def sine_targets(steps: int, action_size: int) -> np.ndarray:
+    """(steps, action_size) smooth targets inside [−0.8, 0.8], one phase per dimension."""
+    phases = np.linspace(0.0, np.pi, action_size)
+    return 0.8 * np.sin(0.3 * np.arange(steps)[:, None] + phases)

@@ -1,0 +1,184 @@
+import dataclasses
+import inspect
+import math
+import re
+
+import pytest
+
+from dexterous.planning.configs import (
+    CPU_EPISODE_SECONDS,
+    TOPDMConfig,
+    env_family,
+    preset,
+    variant,
+)
+
+
+def test_defaults_are_the_papers():
+    config = TOPDMConfig()
+    assert (config.horizon, config.n_samples, config.top_fraction, config.iterations) == (
+        20, 1000, 0.05, 20)
+    assert (config.sigma_init, config.sigma_noise, config.noise_fraction, config.beta) == (
+        0.9, 0.3, 0.3, 0.7)
+    assert (config.episode_length, config.return_weight, config.schedule) == (
+        75, 1.0, "decreasing")
+    assert (config.selection, config.carry_over) == ("top_fraction", True)
+    assert config.n_elites == 50
+
+
+def test_every_field_is_documented():
+    lines = [line.strip() for line in inspect.getsource(TOPDMConfig).splitlines()]
+    for field in dataclasses.fields(TOPDMConfig):
+        declaration = next(i for i, line in enumerate(lines) if line.startswith(f"{field.name}:"))
+        assert lines[declaration + 1].startswith('"""'), f"{field.name} has no docstring"
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("top_fraction", 1.5, "top_fraction must be in (0, 1], got 1.5"),
+        ("top_fraction", 0.0, "top_fraction must be in (0, 1], got 0.0"),
+        ("noise_fraction", 0, "noise_fraction must be in (0, 1], got 0"),
+        ("beta", 1.01, "beta must be in (0, 1], got 1.01"),
+        ("sigma_init", -0.1, "sigma_init must be in [0, inf), got -0.1"),
+        ("sigma_noise", math.inf, "sigma_noise must be in [0, inf), got inf"),
+        ("kappa", 0.0, "kappa must be in (0, inf), got 0.0"),
+        ("return_weight", math.nan, "return_weight must be in (0, inf), got nan"),
+        ("beta", "0.7", "beta must be in (0, 1], got '0.7'"),
+        ("horizon", 0, "horizon must be an integer >= 1, got 0"),
+        ("n_samples", 25e3, "n_samples must be an integer >= 1, got 25000.0"),
+        ("iterations", True, "iterations must be an integer >= 1, got True"),
+        ("episode_length", -75, "episode_length must be an integer >= 1, got -75"),
+        (
+            "selection",
+            "best",
+            "selection must be one of 'top_fraction', 'weighted_average', got 'best'",
+        ),
+        ("schedule", "linear", "schedule must be one of 'decreasing', 'constant', got 'linear'"),
+        ("carry_over", 1, "carry_over must be a bool, got 1"),
+    ],
+)
+def test_invalid_fields_are_named_with_their_range(field, value, message):
+    with pytest.raises(ValueError) as error:
+        TOPDMConfig(**{field: value})
+    assert str(error.value) == message
+
+
+def test_configs_are_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        TOPDMConfig().horizon = 5
+
+
+@pytest.mark.parametrize("n_samples, elites", [(1000, 50), (100, 5), (8, 1), (1, 1)])
+def test_elite_count_rounds_and_keeps_at_least_one(n_samples, elites):
+    assert TOPDMConfig(n_samples=n_samples).n_elites == elites
+
+
+@pytest.mark.parametrize(
+    "name, selection, carry_over, noise_fraction",
+    [
+        ("mppi", "weighted_average", False, 1.0),
+        ("mod1", "top_fraction", False, 1.0),
+        ("mod1+2", "top_fraction", True, 1.0),
+        ("topdm", "top_fraction", True, 0.3),
+    ],
+)
+def test_ablation_variants_flip_one_switch_at_a_time(name, selection, carry_over, noise_fraction):
+    base = TOPDMConfig(n_samples=64, iterations=3)
+    config = variant(name, base)
+    assert (config.selection, config.carry_over, config.noise_fraction) == (
+        selection, carry_over, noise_fraction)
+    assert (config.n_samples, config.iterations) == (64, 3)
+
+
+def test_mppi_takes_kappa_and_only_mppi():
+    assert variant("mppi", kappa=1.0).kappa == 1.0
+    message = "kappa only applies to planner 'mppi', got planner 'topdm'"
+    with pytest.raises(ValueError, match=message):
+        variant("topdm", kappa=1.0)
+
+
+def test_unknown_variant_lists_the_choices():
+    message = "planner must be one of 'topdm', 'mod1+2', 'mod1', 'mppi', got 'cem'"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        variant("cem")
+
+
+def _budget(config: TOPDMConfig) -> tuple[int, int, int, int]:
+    return config.horizon, config.n_samples, config.iterations, config.episode_length
+
+
+@pytest.mark.parametrize(
+    "env_id, budget",
+    [
+        ("dexterous/EggCatchOverarm-v1", (20, 1000, 20, 75)),
+        ("BlockHandOverSparse", (20, 1000, 20, 75)),
+        ("dexterous/TwoEggCatchUnderArm-v1", (20, 2000, 80, 75)),
+        ("TwoEggCatchUnderArmSparse-v0", (20, 2000, 80, 75)),
+        ("TwoPenCatchUnderArm", (20, 1000, 20, 75)),
+        ("dexterous/PenSpin-v1", (20, 4000, 80, 250)),
+        ("dexterous/HandManipulateBlockFullSparse-v1", (20, 1000, 20, 75)),
+        ("Humanoid-v5", (40, 1020, 40, 1000)),
+    ],
+)
+def test_paper_presets(env_id, budget):
+    config = preset("paper", env_id)
+    assert _budget(config) == budget
+    assert (config.sigma_init, config.sigma_noise, config.beta) == (0.9, 0.3, 0.7)
+
+
+def test_humanoid_weighs_later_rewards_and_keeps_iterations_constant():
+    config = preset("paper", "Humanoid")
+    assert (config.return_weight, config.schedule) == (1.02, "constant")
+
+
+def test_mppi_preset_shares_the_budget():
+    topdm = preset("paper", "TwoEggCatchUnderArm", "topdm")
+    mppi = preset("paper", "TwoEggCatchUnderArm", "mppi", kappa=1.0)
+    assert _budget(mppi) == _budget(topdm)
+    assert (mppi.selection, mppi.carry_over, mppi.noise_fraction, mppi.kappa) == (
+        "weighted_average", False, 1.0, 1.0)
+
+
+@pytest.mark.parametrize(
+    "env_id, iterations, env_steps_per_s",
+    [
+        ("EggCatchUnderarm", 6, 1700.0),
+        ("TwoEggCatchUnderArm", 6, 1700.0),
+        ("PenSpin", 3, 2850.0),
+        ("HandManipulatePenFull", 12, 3150.0),
+    ],
+)
+def test_cpu_presets_plan_an_episode_in_about_ten_minutes(env_id, iterations, env_steps_per_s):
+    config = preset("cpu", env_id)
+    assert (config.n_samples, config.iterations) == (100, iterations)
+    env_steps = sum(
+        config.iterations_at(t) * config.n_samples * config.horizon
+        for t in range(config.episode_length)
+    )
+    seconds = env_steps / env_steps_per_s
+    assert 0.75 * CPU_EPISODE_SECONDS <= seconds <= CPU_EPISODE_SECONDS
+
+
+def test_no_cpu_preset_without_a_measured_rate():
+    with pytest.raises(ValueError, match="no cpu preset for 'Humanoid'"):
+        preset("cpu", "Humanoid")
+
+
+def test_smoke_preset_is_tiny():
+    config = preset("smoke", "dexterous/PenHandOver-v1", "mppi")
+    assert (config.horizon, config.n_samples, config.iterations) == (5, 8, 2)
+    assert config.selection == "weighted_average"
+
+
+def test_unknown_preset_and_env_list_the_choices():
+    message = "preset must be one of 'paper', 'cpu', 'smoke', got 'gpu'"
+    with pytest.raises(ValueError, match=message):
+        preset("gpu", "PenSpin")
+    with pytest.raises(ValueError, match=r"unknown environment 'Ant-v5'; known: .*PenSpin"):
+        preset("paper", "Ant-v5")
+
+
+def test_env_family_strips_namespace_sparse_and_version():
+    assert env_family("dexterous/PenCatchUnderarmHardSparse-v1") == "two_hands"
+    assert env_family("TwoEggCatchUnderArm") == "two_egg_catch"
