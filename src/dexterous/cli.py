@@ -34,6 +34,19 @@ def _video(args: argparse.Namespace) -> None:
     print(f"wrote {path}")
 
 
+def _plan(args: argparse.Namespace) -> None:
+    from dexterous.demos.runner import PlanRun, run_plan
+
+    run = PlanRun(env_id=args.env, planner=args.planner, preset=args.preset, kappa=args.kappa,
+                  episodes=args.episodes, seed=args.seed, threads=args.threads)
+    summary = run_plan(run, args.out, address=args.address, use_ray=False if args.no_ray else None)
+    print(summary)
+    if args.video:
+        from dexterous.video import record_demonstration
+
+        print(f"wrote {record_demonstration(args.out, args.video)}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dexterous", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -47,6 +60,20 @@ def build_parser() -> argparse.ArgumentParser:
     video.add_argument("--width", type=int, default=480, help="frame width in pixels")
     video.add_argument("--height", type=int, default=480, help="frame height in pixels")
     video.set_defaults(func=_video)
+    plan = sub.add_parser("plan", help="plan episodes with TOPDM or MPPI and record demonstrations")
+    plan.add_argument("env", help="environment id (namespace optional)")
+    plan.add_argument("--planner", choices=["topdm", "mppi"], default="topdm")
+    plan.add_argument("--kappa", type=float, default=None, help="MPPI temperature (paper: 1 and 20; default 20)")
+    plan.add_argument("--preset", choices=["smoke", "cpu", "paper"], default="cpu",
+                      help="budget: smoke (seconds), cpu (~10 min per two-hand episode on 2 cores), paper")
+    plan.add_argument("--episodes", type=int, default=1, help="episodes; episode k resets with seed + k")
+    plan.add_argument("--seed", type=int, default=0, help="seed of episode 0")
+    plan.add_argument("--out", type=Path, required=True, help="demonstration folder (rerun to resume)")
+    plan.add_argument("--address", default=None, help="existing Ray cluster to run on (default: local Ray)")
+    plan.add_argument("--threads", type=int, default=0, help="physics threads per episode (0: all cores)")
+    plan.add_argument("--no-ray", action="store_true", help="run episodes one after another in this process")
+    plan.add_argument("--video", type=Path, default=None, help="after planning, write an mp4 of episode 0")
+    plan.set_defaults(func=_plan)
     return parser
 
 

@@ -11,8 +11,6 @@ from tqdm import tqdm
 
 import dexterous
 
-Policy = Callable[[object, np.random.Generator], np.ndarray]
-
 POLICIES: dict[str, Callable[[object, np.random.Generator, tuple[int, ...]], np.ndarray]] = {
     "zero": lambda obs, rng, shape: np.zeros(shape),
     "random": lambda obs, rng, shape: rng.uniform(-1.0, 1.0, shape),
@@ -31,13 +29,32 @@ def record_episode(env_id: str, out: Path, steps: int | None = None, seed: int =
     steps = steps or env.unwrapped.episode_steps
     rng = np.random.default_rng(seed)
     obs, _ = env.reset(seed=seed)
-    out = Path(out)
+    actions = (POLICIES[policy](None, rng, env.action_space.shape) for _ in range(steps))
+    return _write(env, actions, steps, Path(out), progress)
+
+
+def record_demonstration(demo_path: Path, out: Path, episode: int = 0, width: int = 480, height: int = 480,
+                         progress: bool = True) -> Path:
+    """Replay a saved demonstration (a file, or a folder and an episode number) into an mp4."""
+    from dexterous.demos import Demonstration, episode_path
+
+    demo_path = Path(demo_path)
+    demo = Demonstration.load(episode_path(demo_path, episode) if demo_path.is_dir() else demo_path)
+    env = dexterous.make(demo.env_id, render_mode="rgb_array", width=width, height=height)
+    env.reset(seed=demo.seed)
+    env.unwrapped.restore(demo.snapshot(0))
+    return _write(env, iter(demo.actions), demo.num_steps, Path(out), progress)
+
+
+def _write(env, actions, steps: int, out: Path, progress: bool) -> Path:
+    """Render the current state, then one frame after each action."""
     out.parent.mkdir(parents=True, exist_ok=True)
     fps = env.metadata["render_fps"]
     with imageio.get_writer(out, fps=fps, codec="libx264", quality=7, macro_block_size=8) as writer:
         writer.append_data(env.render())
-        for _ in tqdm(range(steps), desc=f"{env_id} → {out.name}", unit="step", disable=not progress):
-            obs, *_ = env.step(POLICIES[policy](obs, rng, env.action_space.shape))
+        for action in tqdm(actions, total=steps, desc=f"{env.unwrapped.env_id} → {out.name}", unit="step",
+                           disable=not progress):
+            env.step(action)
             writer.append_data(env.render())
     env.close()
     return out

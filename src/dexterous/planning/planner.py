@@ -127,6 +127,19 @@ class Planner:
         self._rng = rng
         self._plan = None
 
+    def resume(self, rng: np.random.Generator, plan: np.ndarray | None) -> None:
+        """Continue an interrupted episode exactly: rng in the state `rng_state` had after
+        the last planned step, and that step's plan (its `PlanStep.means`) to carry over."""
+        self._rng = rng
+        self._plan = None if plan is None else np.array(plan, dtype=np.float64)
+
+    @property
+    def rng_state(self) -> dict:
+        """The generator's state; saved after each step, it lets `resume` continue exactly."""
+        if self._rng is None:
+            raise RuntimeError("call reset(rng) before asking for the generator state")
+        return self._rng.bit_generator.state
+
     def plan(
         self, evaluator: Evaluator, snapshot: Any, t: int, prev_action: np.ndarray
     ) -> PlanStep:
@@ -182,13 +195,14 @@ class Planner:
         shape = (self.config.n_samples, self.config.horizon, action_size)
         if self._arrays and self._arrays["population"].shape == shape:
             return
+        if self._plan is not None and self._plan.shape != shape[1:]:
+            self._plan = None  # a plan for another action size cannot be carried over
         self._arrays = {
             "population": np.empty(shape),
             "spare": np.empty(shape),
             "actions": np.empty(shape),
             "draws": np.empty(shape),
         }
-        self._plan = None
 
     def _initial_population(self, t: int, low: Bound, high: Bound) -> np.ndarray:
         """Step 1: all samples from the shifted previous plan, or fresh clip(N(0, σi))."""

@@ -1,0 +1,180 @@
+"""`dexterous plan`: several planned episodes, in parallel on Ray, resumable, with progress.
+
+Episode k uses reset seed `seed + k` and is written to `episode_{k:04d}.npz` after every
+real step. Rerunning the same command skips finished episodes and resumes unfinished ones
+from their last step. Episodes run as Ray tasks: an embedded local Ray by default, or an
+existing cluster at `address` (then `out` must be a folder every node sees, such as a
+shared filesystem, for per-step resume; finished episodes reach `out` either way). Workers
+report each step through a Ray queue, so one coordinator draws every progress bar.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+import dexterous
+from dexterous.demos.folder import episode_path, write_index
+from dexterous.demos.format import DemoError, Demonstration
+from dexterous.demos.mpc import StepReport, plan_episode
+from dexterous.planning import preset
+
+PLANNERS = ("topdm", "mppi")
+RUN_FILE = "plan.json"
+
+
+@dataclass(frozen=True)
+class PlanRun:
+    """One `dexterous plan` invocation."""
+
+    env_id: str
+    """Environment to plan in (namespace optional)."""
+    planner: str = "topdm"
+    """topdm or mppi."""
+    preset: str = "cpu"
+    """Budget: paper, cpu or smoke (see dexterous.planning.preset)."""
+    kappa: float | None = None
+    """MPPI temperature (paper: 1 and 20); MPPI only."""
+    episodes: int = 1
+    """Episodes to plan; episode k resets with seed + k."""
+    seed: int = 0
+    """Seed of episode 0."""
+    threads: int = 0
+    """Physics threads per episode (0: all cores of the node)."""
+
+    def __post_init__(self) -> None:
+        if self.planner not in PLANNERS:
+            raise ValueError(f"planner must be one of {PLANNERS}, got {self.planner!r}")
+        if self.episodes < 1:
+            raise ValueError(f"episodes must be ≥ 1, got {self.episodes}")
+        if self.threads < 0:
+            raise ValueError(f"threads must be ≥ 0 (0: all cores), got {self.threads}")
+        if self.kappa is not None and self.planner != "mppi":
+            raise ValueError("--kappa applies to --planner mppi only")
+
+    def config(self):
+        return preset(self.preset, self.env_id, self.planner, kappa=self.kappa)
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    """What a finished `dexterous plan` reports."""
+
+    episodes: int
+    success_rate: float
+    """Fraction of episodes whose final step is a success."""
+    mean_return: float
+    """Mean sum of rewards per episode."""
+    env_steps: int
+    """Simulated environment steps spent planning, all episodes."""
+    wall_seconds: float
+    """Wall time of this invocation."""
+
+    def __str__(self) -> str:
+        return (f"{self.episodes} episodes: final-step success {self.success_rate:.0%}, mean return "
+                f"{self.mean_return:.3f}, {self.env_steps:,} env steps, {self.wall_seconds:.1f} s")
+
+
+def _episode_task(run: PlanRun, episode: int, out: str, sink: Callable[[tuple], Any]) -> dict:
+    """One episode, in a Ray worker or in process; sink receives a progress tuple per step."""
+    def report(r: StepReport) -> None:
+        sink((episode, r.step, r.total, r.plan.score, r.success, r.env_steps_per_s))
+
+    demo = plan_episode(run.env_id, run.config(), run.seed + episode, episode_path(Path(out), episode),
+                        planner_name=run.planner, nthread=run.threads or None, progress=report)
+    return {"episode": episode, "file": str(episode_path(Path(out), episode)), "steps": demo.num_steps}
+
+
+def _check_run_file(out: Path, run: PlanRun) -> None:
+    """Each output folder belongs to one run: refuse to mix settings in it."""
+    path = out / RUN_FILE
+    record = {**dataclasses.asdict(run), "env_id": dexterous.make(run.env_id).spec.id,
+              "config": dataclasses.asdict(run.config())}
+    record.pop("episodes")
+    record.pop("threads")
+    if path.exists():
+        found = json.loads(path.read_text())
+        diff = sorted(k for k in record if found.get(k) != record[k])
+        if diff:
+            raise DemoError(f"{out} holds a plan run with other settings ({', '.join(diff)} differ); "
+                            "use another --out folder")
+    else:
+        path.write_text(json.dumps(record, indent=1) + "\n")
+
+
+def run_plan(run: PlanRun, out: str | Path, address: str | None = None, use_ray: bool | None = None,
+             progress: bool = True) -> PlanSummary:
+    """Plan every unfinished episode of `run` into `out`; returns the summary of all of them."""
+    start = time.perf_counter()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    _check_run_file(out, run)
+    pending = [k for k in range(run.episodes) if not _complete(episode_path(out, k))]
+    if use_ray is None:
+        use_ray = address is not None or len(pending) > 1
+    bars: dict[int, tqdm] = {}
+
+    def update(item: tuple) -> None:
+        episode, step, total, score, success, rate = item
+        bar = bars.get(episode)
+        if bar is None:
+            bar = bars[episode] = tqdm(total=total, desc=f"episode {episode}", unit="step",
+                                       position=len(bars), disable=not progress, leave=True)
+        bar.n = step
+        bar.set_postfix(best=f"{score:.2f}", success=success, env_steps_s=f"{rate:,.0f}")
+
+    if pending and use_ray:
+        _run_on_ray(run, out, pending, address, update)
+    else:
+        for k in pending:
+            _episode_task(run, k, str(out), update)
+    for bar in bars.values():
+        bar.close()
+    write_index(out)
+    demos = [Demonstration.load(episode_path(out, k)) for k in range(run.episodes)]
+    return PlanSummary(
+        episodes=len(demos),
+        success_rate=float(np.mean([d.successes[-1] for d in demos])),
+        mean_return=float(np.mean([np.sum(d.rewards) for d in demos])),
+        env_steps=int(sum(d.meta["env_steps"] for d in demos)),
+        wall_seconds=time.perf_counter() - start,
+    )
+
+
+def _complete(path: Path) -> bool:
+    return path.exists() and Demonstration.load(path).complete
+
+
+def _run_on_ray(run: PlanRun, out: Path, pending: list[int], address: str | None, update) -> None:
+    import ray
+    from ray.util.queue import Empty, Queue
+
+    if not ray.is_initialized():
+        if address is None:
+            ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False,
+                     configure_logging=False)
+        else:
+            ray.init(address=address, log_to_driver=False)
+    threads = run.threads or (os.cpu_count() or 1)
+    task = ray.remote(num_cpus=min(threads, os.cpu_count() or 1))(_episode_task)
+    queue = Queue()
+    remaining = [task.remote(run, k, str(out.resolve()), queue.put) for k in pending]
+    while remaining:
+        done, remaining = ray.wait(remaining, timeout=0.2)
+        ray.get(done)  # a failed episode raises here, with the worker's traceback
+        while True:
+            try:
+                update(queue.get_nowait())
+            except Empty:
+                break
+    while not queue.empty():
+        update(queue.get_nowait())
