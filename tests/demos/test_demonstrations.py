@@ -1,0 +1,159 @@
+"""Demonstrations: planning records the truth, files round-trip, replays are exact, damage is named."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import dexterous
+from dexterous.demos import DemoError, Demonstration, episode_path, load_folder, read_index, replay, write_index
+from dexterous.demos.mpc import plan_episode
+from dexterous.demos.runner import PlanRun, run_plan
+from dexterous.planning import preset
+
+ENV = "dexterous/HandManipulateBlockFull-v1"
+
+
+@pytest.fixture(scope="module")
+def smoke_demo(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "episode_0000.npz"
+    plan_episode(ENV, preset("smoke", ENV), seed=3, path=path, nthread=1)
+    return path
+
+
+def test_executed_reward_equals_the_plans_predicted_first_reward():
+    """One reward function and exact snapshots: the plan's first step is what the env pays."""
+    from dexterous.planning import Planner
+    from dexterous.sim.batch import BatchEvaluator
+
+    env = dexterous.make(ENV)
+    env.reset(seed=1)
+    planner = Planner(preset("smoke", ENV))
+    planner.reset(np.random.default_rng(0))
+    evaluator = BatchEvaluator(env, nthread=1)
+    for t in range(6):
+        plan = planner.plan(evaluator, env.unwrapped.snapshot(), t, env.unwrapped.prev_action)
+        _, reward, _, _, info = env.step(plan.action)
+        assert reward == plan.predicted_rewards[0]
+        assert info["is_success"] == plan.predicted_successes[0]
+
+
+def test_demonstration_round_trips_and_replays_exactly(smoke_demo):
+    demo = Demonstration.load(smoke_demo)
+    assert demo.complete and demo.num_steps == 75
+    assert demo.env_id == ENV and demo.seed == 3
+    assert np.array(demo.means).shape == (75, 5, 20)
+    assert demo.meta["versions"]["mujoco"] == "4.0.0"
+    assert len(demo.meta["step_seconds"]) == 75
+    assert replay(demo).exact
+    assert replay(demo, start=40).exact
+
+
+def test_a_tampered_action_breaks_the_replay(smoke_demo):
+    demo = Demonstration.load(smoke_demo)
+    demo.actions[10] = demo.actions[10] + 0.05
+    report = replay(demo)
+    assert not report.exact and report.first_mismatch == 10
+
+
+def test_any_step_restores_exactly(smoke_demo):
+    demo = Demonstration.load(smoke_demo)
+    env = dexterous.make(ENV)
+    env.reset(seed=0)
+    for k in (0, 1, 37, 74):
+        env.unwrapped.restore(demo.snapshot(k))
+        _, reward, *_ = env.step(demo.actions[k])
+        assert reward == demo.rewards[k]
+    with pytest.raises(IndexError, match="step 76 is outside this demonstration's 0..75"):
+        demo.snapshot(76)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage"])
+def test_damaged_demonstration_file_is_named(smoke_demo, tmp_path, damage):
+    data = smoke_demo.read_bytes()
+    bad = tmp_path / "episode_0007.npz"
+    bad.write_bytes(data[: len(data) // 3] if damage == "truncate" else b"junk" * 100)
+    with pytest.raises(DemoError, match=r"episode_0007\.npz is truncated or corrupted"):
+        Demonstration.load(bad)
+
+
+def test_inconsistent_demonstration_is_named(smoke_demo, tmp_path):
+    demo = Demonstration.load(smoke_demo)
+    demo.rewards.pop()
+    path = demo.save(tmp_path / "short.npz")
+    with pytest.raises(DemoError, match=r"short\.npz is inconsistent: 75 actions"):
+        Demonstration.load(path)
+
+
+def test_folder_index_and_filters(smoke_demo, tmp_path):
+    folder = tmp_path / "demos"
+    folder.mkdir()
+    (folder / "episode_0000.npz").write_bytes(smoke_demo.read_bytes())
+    with pytest.raises(DemoError, match="has no index.json"):
+        read_index(folder)
+    write_index(folder)
+    entries = read_index(folder)
+    assert entries[0]["file"] == "episode_0000.npz" and entries[0]["steps"] == 75 and entries[0]["complete"]
+    assert len(load_folder(folder, env_id=ENV, complete_only=True)) == 1
+    with pytest.raises(DemoError, match="holds demonstrations of \\['dexterous/HandManipulateBlockFull-v1'\\], not only dexterous/PenSpin-v1"):
+        load_folder(folder, env_id="dexterous/PenSpin-v1")
+    with pytest.raises(DemoError, match="does not exist"):
+        load_folder(tmp_path / "missing")
+    (folder / "index.json").write_text("{broken")
+    with pytest.raises(DemoError, match="index.json is corrupted"):
+        read_index(folder)
+
+
+def test_resuming_with_other_settings_is_refused(smoke_demo, tmp_path):
+    path = tmp_path / "episode_0000.npz"
+    path.write_bytes(smoke_demo.read_bytes())
+    with pytest.raises(DemoError, match=r"started with other settings \(seed=3\)"):
+        plan_episode(ENV, preset("smoke", ENV), seed=4, path=path)
+
+
+def test_plan_resumes_after_being_killed_and_matches_an_uninterrupted_run(tmp_path):
+    env_id = "dexterous/HandManipulatePenFull-v1"
+    args = [sys.executable, "-m", "dexterous.cli", "plan", env_id, "--preset", "smoke", "--no-ray",
+            "--threads", "1", "--seed", "5"]
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen([*args, "--out", str(killed)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    episode = episode_path(killed, 0)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if episode.exists() and 5 <= Demonstration.load(episode).num_steps:
+            break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    partial = Demonstration.load(episode).num_steps
+    assert 5 <= partial < 75, "the run was not interrupted mid-episode"
+    resumed = run_plan(PlanRun(env_id, preset="smoke", seed=5, threads=1), killed, use_ray=False, progress=False)
+    straight = run_plan(PlanRun(env_id, preset="smoke", seed=5, threads=1), tmp_path / "straight",
+                        use_ray=False, progress=False)
+    a, b = Demonstration.load(episode), Demonstration.load(episode_path(tmp_path / "straight", 0))
+    assert a.complete and b.complete
+    for field in ("states", "observations", "actions", "means", "rewards", "successes", "predicted_returns"):
+        assert np.array_equal(np.array(getattr(a, field)), np.array(getattr(b, field))), field
+    assert resumed.mean_return == straight.mean_return
+    assert json.loads((killed / "plan.json").read_text())["env_id"] == env_id
+
+
+def test_plan_run_validates_its_settings():
+    with pytest.raises(ValueError, match="planner must be one of"):
+        PlanRun(ENV, planner="cem")
+    with pytest.raises(ValueError, match="episodes must be ≥ 1, got 0"):
+        PlanRun(ENV, episodes=0)
+    with pytest.raises(ValueError, match="--kappa applies to --planner mppi only"):
+        PlanRun(ENV, kappa=1.0)
+
+
+def test_plan_refuses_a_folder_of_another_run(tmp_path):
+    run_plan(PlanRun(ENV, preset="smoke", threads=1), tmp_path, use_ray=False, progress=False)
+    with pytest.raises(DemoError, match=r"holds a plan run with other settings \(config, planner differ\)"):
+        run_plan(PlanRun(ENV, planner="mppi", preset="smoke", threads=1), tmp_path, use_ray=False, progress=False)
