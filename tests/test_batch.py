@@ -30,14 +30,18 @@ def test_batch_equals_sequential_env_steps(env_id):
         assert env.unwrapped.snapshot().equals(result.final_snapshots[i])
 
 
-def test_thread_count_does_not_change_results():
+def test_threads_and_persistence_do_not_change_results():
     env = gymnasium.make("dexterous/HandManipulatePenFull-v1")
     env.reset(seed=3)
     snap = env.unwrapped.snapshot()
     actions = np.random.default_rng(0).uniform(-1, 1, (6, 5, 20))
-    one = BatchEvaluator(env, nthread=1).evaluate(snap, actions)
-    two = BatchEvaluator(env, nthread=2).evaluate(snap, actions)
-    assert np.array_equal(one.rewards, two.rewards)
+    reference = BatchEvaluator(env, nthread=1, persistent=False).evaluate(snap, actions)
+    for nthread, persistent in ((2, False), (1, True), (2, True)):
+        evaluator = BatchEvaluator(env, nthread=nthread, persistent=persistent)
+        for _ in range(2):  # a reused batch starts afresh from the snapshot
+            result = evaluator.evaluate(snap, actions)
+            assert np.array_equal(reference.rewards, result.rewards)
+            assert np.array_equal(reference.successes, result.successes)
 
 
 def test_a_diverged_rollout_scores_minus_infinity():

@@ -31,12 +31,14 @@ class BatchEvaluator:
     """Scores batches of action sequences for one environment (the planners' Evaluator).
 
     The underlying Batch is kept between calls (re-created only when N changes), so a
-    planner pays thread-pool and buffer set-up once. A rollout whose state turns non-finite
+    planner pays thread-pool and buffer set-up once. By default it is a persistent batch
+    (one MjData per simulation): measured ~6% faster at N = 1000 for one hand, for ~0.4 GB
+    more memory; persistent=False shares an MjData per thread instead. A rollout whose state turns non-finite
     or that MuJoCo resets for instability scores −inf from that step on: a diverged
     simulation must never look good.
     """
 
-    def __init__(self, env: gymnasium.Env, nthread: int | None = None):
+    def __init__(self, env: gymnasium.Env, nthread: int | None = None, persistent: bool = True):
         unwrapped = env.unwrapped
         if not isinstance(unwrapped, HandEnv):
             raise TypeError(f"BatchEvaluator needs a dexterous environment, got {type(unwrapped).__name__}")
@@ -44,13 +46,15 @@ class BatchEvaluator:
             raise ValueError(f"nthread must be ≥ 0 (0 or None: all cores), got {nthread}")
         self.env = unwrapped
         self.nthread = nthread or os.cpu_count() or 1
+        self.persistent = persistent
         self._batch: mujoco.batch.Batch | None = None
         self.action_low = np.full(unwrapped.action_space.shape, -1.0)
         self.action_high = np.full(unwrapped.action_space.shape, 1.0)
 
     def _batch_for(self, n: int) -> mujoco.batch.Batch:
         if self._batch is None or self._batch.nsim != n:
-            self._batch = mujoco.batch.Batch(self.env.model, nsim=n, nthread=min(self.nthread, n))
+            self._batch = mujoco.batch.Batch(self.env.model, nsim=n, nthread=min(self.nthread, n),
+                                             persistent=self.persistent)
         return self._batch
 
     def _validate(self, snapshot: Snapshot, actions: np.ndarray) -> np.ndarray:
