@@ -1,0 +1,92 @@
+"""The HER baselines (SPEC §5): DDPG + HER ("future") on goal tasks, on stable-baselines3.
+
+Trained on a task's Sparse twin with SB3's HerReplayBuffer, evaluated on the dense task
+by final-step success and the dense return, as the paper compares them. "original"
+takes a uniformly random action with probability 0.3 (the HER baselines' random_eps);
+"new" never does. SB3 has no random-action option, hence the small TD3 subclass.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import gymnasium
+import numpy as np
+from stable_baselines3 import TD3
+from stable_baselines3.common.vec_env import VecEnv
+from stable_baselines3.her import HerReplayBuffer
+
+import dexterous
+from dexterous.rl.configs import HERConfig
+from dexterous.rl.episodes import Policy, run_episode
+from dexterous.rl.td3 import EVAL_SEED, td3_kwargs
+from dexterous.rl.wrappers import Float32Observation
+
+
+class RandomActionTD3(TD3):
+    """TD3 whose exploration replaces the noisy action by a uniform one with probability p.
+
+    The generator is an attribute, so SB3's save/load carries its state with the model.
+    """
+
+    def __init__(self, *args, random_action_prob: float = 0.0, random_action_seed: int | None = None, **kwargs):
+        self.random_action_prob = random_action_prob
+        self.random_action_rng = np.random.default_rng(random_action_seed)
+        super().__init__(*args, **kwargs)
+
+    def _sample_action(self, learning_starts, action_noise=None, n_envs: int = 1):
+        action, buffer_action = super()._sample_action(learning_starts, action_noise, n_envs)
+        if self.random_action_prob > 0.0:
+            replace = self.random_action_rng.random(n_envs) < self.random_action_prob
+            uniform = self.random_action_rng.uniform(-1.0, 1.0, buffer_action.shape).astype(buffer_action.dtype)
+            buffer_action = np.where(replace[:, None], uniform, buffer_action)
+            action = self.policy.unscale_action(buffer_action)
+        return action, buffer_action
+
+
+def goal_twins(env_id: str) -> tuple[str, str]:
+    """(sparse id, dense id) of a goal task given either twin; a clear error otherwise."""
+    full = dexterous.make(env_id).unwrapped.env_id
+    namespace, name = full.split("/", 1)
+    base, version = re.fullmatch(r"(.*?)(?:Sparse)?(-v\d+)", name).groups()
+    sparse, dense = f"{namespace}/{base}Sparse{version}", f"{namespace}/{base}{version}"
+    if sparse not in dexterous.env_ids() or dense not in dexterous.env_ids():
+        goal_tasks = [i.replace("Sparse", "") for i in dexterous.env_ids() if "Sparse-v" in i]
+        raise ValueError(f"{full} has no dense/Sparse twin: HER trains on the Sparse twin of a goal task "
+                         f"({', '.join(goal_tasks)})")
+    return sparse, dense
+
+
+class HERRecipe:
+    """How an HERConfig becomes environments, a model and evaluations."""
+
+    model_class = RandomActionTD3
+
+    def __init__(self, config: HERConfig):
+        self.config = config
+        self.sparse_id, self.env_id = goal_twins(config.env_id)
+        self._eval_env: gymnasium.Env | None = None
+
+    def make_train_env(self) -> gymnasium.Env:
+        return Float32Observation(dexterous.make(self.sparse_id))
+
+    def make_eval_env(self, render_mode: str | None = None, **kwargs) -> gymnasium.Env:
+        return Float32Observation(dexterous.make(self.env_id, render_mode=render_mode, **kwargs))
+
+    def make_model(self, env: VecEnv) -> RandomActionTD3:
+        config = self.config
+        return RandomActionTD3(
+            "MultiInputPolicy", env, replay_buffer_class=HerReplayBuffer,
+            replay_buffer_kwargs=dict(n_sampled_goal=config.n_sampled_goal, goal_selection_strategy="future"),
+            random_action_prob=config.random_action_prob, random_action_seed=config.seed,
+            **td3_kwargs(config, env.action_space.shape[0]))
+
+    def evaluate(self, policy: Policy) -> dict[str, Any]:
+        """Final-step success rate and mean dense return over eval_episodes episodes."""
+        if self._eval_env is None:
+            self._eval_env = self.make_eval_env()
+        episodes = [run_episode(self._eval_env, policy, EVAL_SEED + i) for i in range(self.config.eval_episodes)]
+        returns = [float(e.rewards.sum()) for e in episodes]
+        return {"success_rate": float(np.mean([e.final_info["is_success"] for e in episodes])),
+                "mean_return": float(np.mean(returns)), "returns": returns}

@@ -1,0 +1,328 @@
+"""Training runs: a directory per run, periodic evaluations and checkpoints, exact resumption.
+
+Layout of a run directory::
+
+    config.json        the config (algo + fields); rerun with it to resume, or with more steps to extend
+    evaluations.jsonl  one JSON line per evaluation, appended as they come: steps, time, metrics
+    tb/                TensorBoard: SB3's train/* losses, eval/*, restarts/*, time/*
+    checkpoint/        the latest checkpoint, replaced atomically:
+      model.zip        SB3 model: networks, Adam states, counters, last observation, action noise
+      replay.pkl       SB3 replay buffer
+      normalizer.pkl   SB3 VecNormalize: the running observation statistics (saved with the model)
+      env.npz          the environment's exact Snapshot (mid-segment state included)
+      ongoing.npz      DemoRestarts' ongoing episode, when there is one
+      state.json       RNG states (numpy global, torch, python, action space) and DemoRestarts' state
+
+Training runs SB3's `learn` in chunks that end at every log, evaluation and checkpoint
+boundary (multiples of log_every, eval_every, checkpoint_every). Between chunks the
+learner is at rest: its last transition is stored and its update done. A checkpoint taken
+there holds every piece of state that decides the future, so a resumed run makes the
+same updates as an uninterrupted one, bit for bit; the tests check it.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import gymnasium
+import numpy as np
+import torch as th
+from stable_baselines3 import TD3
+from stable_baselines3.common.logger import configure
+from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecNormalize
+from tqdm import tqdm
+
+from dexterous.rl.configs import OffPolicyConfig, config_from_json
+from dexterous.rl.episodes import Policy
+from dexterous.rl.her import HERRecipe
+from dexterous.rl.td3 import TD3Recipe
+from dexterous.rl.wrappers import DemoRestarts, RestartState
+from dexterous.sim.snapshot import Snapshot
+
+CONFIG = "config.json"
+EVALUATIONS = "evaluations.jsonl"
+TENSORBOARD = "tb"
+CHECKPOINT = "checkpoint"
+
+
+class Recipe(Protocol):
+    """What an algorithm provides to the run machinery."""
+
+    config: OffPolicyConfig
+    env_id: str
+    """The registered id the policy is evaluated on."""
+    model_class: type[TD3]
+
+    def make_train_env(self) -> gymnasium.Env: ...
+
+    def make_eval_env(self, render_mode: str | None = None, **kwargs) -> gymnasium.Env: ...
+
+    def make_model(self, env: VecEnv) -> TD3: ...
+
+    def evaluate(self, policy: Policy) -> dict[str, Any]: ...
+
+
+RECIPES: dict[str, type] = {"td3": TD3Recipe, "her": HERRecipe}
+
+
+def recipe_for(config: OffPolicyConfig) -> Recipe:
+    return RECIPES[config.algo](config)
+
+
+@dataclass(frozen=True)
+class TrainSummary:
+    """What `train` did in this invocation."""
+
+    steps: int
+    """Environment steps of the run now."""
+    resumed_from: int
+    """Steps of the checkpoint this invocation started from (0: a fresh run)."""
+    learn_seconds: float
+    """Wall time inside SB3's learn (data collection and updates)."""
+    eval_seconds: float
+    """Wall time of evaluations."""
+    checkpoint_seconds: float
+    """Wall time writing checkpoints."""
+    evaluation: dict[str, Any] | None
+    """The last evaluation record, if any was made."""
+
+    @property
+    def env_steps_per_s(self) -> float:
+        """Training throughput: environment steps per second of learn time."""
+        return (self.steps - self.resumed_from) / self.learn_seconds if self.learn_seconds else 0.0
+
+    def __str__(self) -> str:
+        last = "" if self.evaluation is None else ", last evaluation " + ", ".join(
+            f"{k} {v:.3f}" for k, v in self.evaluation.items() if isinstance(v, float))
+        return (f"{self.steps:,} steps ({self.steps - self.resumed_from:,} now, {self.env_steps_per_s:,.0f} env "
+                f"steps/s while learning; eval {self.eval_seconds:.1f} s, checkpoints "
+                f"{self.checkpoint_seconds:.1f} s){last}")
+
+
+def train(config: OffPolicyConfig, out: str | Path, progress: bool = True) -> TrainSummary:
+    """Train (or resume, or extend) the run of `config` in directory `out`."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    _claim(out, config)
+    th.set_num_threads(config.torch_threads)
+    recipe = recipe_for(config)
+    checkpoint = latest_checkpoint(out)
+    if checkpoint is None:
+        venv = _normalized(recipe.make_train_env(), config)
+        model = recipe.make_model(venv)
+    else:
+        model, venv = _resume(recipe, checkpoint)
+    resumed_from = model.num_timesteps
+    evaluated = {r["steps"] for r in _keep_evaluations(out, resumed_from)}
+    model.set_logger(configure(str(out / TENSORBOARD), ["tensorboard"]))
+    policy = make_policy(model, venv)
+    seconds = {"learn": 0.0, "eval": 0.0, "checkpoint": 0.0}
+    last: dict[str, Any] | None = None
+    bar = tqdm(total=config.steps, initial=resumed_from, unit="step", disable=not progress,
+               desc=f"{config.algo} {recipe.env_id}")
+    while True:
+        steps = model.num_timesteps
+        if steps % config.eval_every == 0 and steps not in evaluated:
+            start = time.perf_counter()
+            last = {"steps": steps, "time": time.strftime("%Y-%m-%dT%H:%M:%S"), **recipe.evaluate(policy)}
+            seconds["eval"] += time.perf_counter() - start
+            _log(model, "eval", last)
+            with (out / EVALUATIONS).open("a") as f:
+                f.write(json.dumps(last) + "\n")
+            evaluated.add(steps)
+            bar.set_postfix(mean_return=f"{last['mean_return']:.2f}")
+        if steps >= config.steps:
+            break
+        target = min([config.steps] + [(steps // k + 1) * k for k in
+                                       (config.eval_every, config.checkpoint_every, config.log_every)])
+        start = time.perf_counter()
+        model.learn(target - steps, reset_num_timesteps=False, log_interval=None)
+        chunk_seconds = time.perf_counter() - start
+        seconds["learn"] += chunk_seconds
+        restarts = find_wrapper(venv.venv.envs[0], DemoRestarts)
+        _log(model, "time", {"env_steps_per_s": (target - steps) / chunk_seconds})
+        if restarts is not None:
+            _log(model, "restarts", {"p_demo": restarts.p_demo, "p_reset": restarts.p_reset})
+        if target % config.checkpoint_every == 0 or target == config.steps:
+            start = time.perf_counter()
+            _save_checkpoint(out, model, venv)
+            seconds["checkpoint"] += time.perf_counter() - start
+        bar.update(target - steps)
+    bar.close()
+    return TrainSummary(model.num_timesteps, resumed_from, seconds["learn"], seconds["eval"],
+                        seconds["checkpoint"], last)
+
+
+def make_policy(model: TD3, normalizer: VecNormalize) -> Policy:
+    """The deterministic policy on raw observations (normalised with the run's statistics)."""
+    return lambda obs: model.predict(normalizer.normalize_obs(obs), deterministic=True)[0]
+
+
+def find_wrapper(env: gymnasium.Env, kind: type) -> Any | None:
+    """The first wrapper of type `kind` in env's chain, or None."""
+    while isinstance(env, gymnasium.Wrapper):
+        if isinstance(env, kind):
+            return env
+        env = env.env
+    return None
+
+
+def _normalized(env: gymnasium.Env, config: OffPolicyConfig) -> VecNormalize:
+    """The running observation normaliser (rewards untouched), clipped at ±obs_clip."""
+    return VecNormalize(DummyVecEnv([lambda: env]), norm_obs=True, norm_reward=False, clip_obs=config.obs_clip,
+                        gamma=config.gamma)
+
+
+def _log(model: TD3, group: str, values: dict[str, Any]) -> None:
+    for key, value in values.items():
+        if isinstance(value, (int, float)) and key != "steps":
+            model.logger.record(f"{group}/{key}", value)
+    model.logger.dump(step=model.num_timesteps)
+
+
+# ----- run directory ------------------------------------------------------------------------
+def read_config(run_dir: str | Path) -> OffPolicyConfig:
+    """The config a run directory was made with."""
+    path = Path(run_dir) / CONFIG
+    if not path.is_file():
+        raise ValueError(f"{run_dir} is not a training run (no {CONFIG}); make one with `dexterous train`")
+    return config_from_json(json.loads(path.read_text()))
+
+
+def read_evaluations(run_dir: str | Path) -> list[dict[str, Any]]:
+    """Every evaluation record of a run, in order."""
+    path = Path(run_dir) / EVALUATIONS
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _claim(out: Path, config: OffPolicyConfig) -> None:
+    """One run per directory: refuse other settings; only `steps` may change (extending a run)."""
+    path = out / CONFIG
+    record = json.loads(json.dumps(config.to_json()))
+    if path.exists():
+        found = json.loads(path.read_text())
+        differ = sorted(k for k in set(record) | set(found) if k != "steps" and found.get(k) != record.get(k))
+        if differ:
+            raise ValueError(f"{out} holds a run with other settings ({', '.join(differ)} differ); use another "
+                             "--out folder (only --steps may change, to extend a run)")
+    path.write_text(json.dumps(record, indent=1) + "\n")
+
+
+def _keep_evaluations(out: Path, steps: int) -> list[dict[str, Any]]:
+    """Drop evaluations made after the checkpoint we resume from (they will be made again)."""
+    kept = [r for r in read_evaluations(out) if r["steps"] <= steps]
+    if (out / EVALUATIONS).exists():
+        (out / EVALUATIONS).write_text("".join(json.dumps(r) + "\n" for r in kept))
+    return kept
+
+
+# ----- checkpoints --------------------------------------------------------------------------
+def latest_checkpoint(out: str | Path) -> Path | None:
+    """The run's checkpoint folder (or the previous one, if a save was interrupted mid-swap)."""
+    for name in (CHECKPOINT, CHECKPOINT + ".old"):
+        if (Path(out) / name / "state.json").is_file():
+            return Path(out) / name
+    return None
+
+
+def _save_checkpoint(out: Path, model: TD3, venv: VecNormalize) -> None:
+    tmp, final, old = out / (CHECKPOINT + ".tmp"), out / CHECKPOINT, out / (CHECKPOINT + ".old")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    model.save(tmp / "model.zip")
+    model.save_replay_buffer(tmp / "replay.pkl")
+    venv.save(str(tmp / "normalizer.pkl"))
+    env = venv.venv.envs[0]
+    env.unwrapped.snapshot().save(tmp / "env.npz")
+    state: dict[str, Any] = {"steps": model.num_timesteps, "rng": _rng_state(model), "restarts": None}
+    restarts = find_wrapper(env, DemoRestarts)
+    if restarts is not None:
+        saved = restarts.get_state()
+        if saved.ongoing is not None:
+            saved.ongoing.save(tmp / "ongoing.npz")
+        state["restarts"] = {"p_demo": saved.p_demo, "p_reset": saved.p_reset, "segments": saved.segments,
+                             "segment_steps": saved.segment_steps, "rng_state": saved.rng_state,
+                             "started": saved.started}
+    (tmp / "state.json").write_text(json.dumps(state))
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        final.rename(old)
+    tmp.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _resume(recipe: Recipe, checkpoint: Path) -> tuple[TD3, VecNormalize]:
+    env = recipe.make_train_env()
+    inner = DummyVecEnv([lambda: env])
+    inner.reset()  # gymnasium's order checks want one reset; the state is replaced below
+    venv = VecNormalize.load(str(checkpoint / "normalizer.pkl"), inner)
+    # force_reset=False keeps the saved last observation; seed=None stops load from reseeding
+    model = recipe.model_class.load(checkpoint / "model.zip", env=venv, device="cpu", force_reset=False, seed=None)
+    model.load_replay_buffer(checkpoint / "replay.pkl", truncate_last_traj=False)
+    env.unwrapped.restore(Snapshot.load(checkpoint / "env.npz"))
+    state = json.loads((checkpoint / "state.json").read_text())
+    restarts = find_wrapper(env, DemoRestarts)
+    if (restarts is None) != (state["restarts"] is None):
+        raise ValueError(f"checkpoint {checkpoint} does not match this run's environment (demo restarts)")
+    if restarts is not None:
+        ongoing = checkpoint / "ongoing.npz"
+        restarts.set_state(RestartState(**state["restarts"], ongoing=Snapshot.load(ongoing) if ongoing.exists() else None))
+    _set_rng_state(model, state["rng"])
+    return model, venv
+
+
+def _rng_state(model: TD3) -> dict[str, Any]:
+    """The generators SB3 draws from: numpy's global (replay sampling, action noise), torch's
+    (target smoothing noise), python's, and the action space's (warm-up actions)."""
+    numpy_state = np.random.get_state(legacy=False)
+    numpy_state["state"]["key"] = numpy_state["state"]["key"].tolist()
+    return {"numpy": numpy_state, "torch": th.get_rng_state().tolist(), "python": random.getstate(),
+            "action_space": model.action_space.np_random.bit_generator.state}
+
+
+def _set_rng_state(model: TD3, state: dict[str, Any]) -> None:
+    numpy_state = state["numpy"]
+    numpy_state["state"]["key"] = np.array(numpy_state["state"]["key"], dtype=np.uint32)
+    np.random.set_state(numpy_state)
+    th.set_rng_state(th.tensor(state["torch"], dtype=th.uint8))
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    model.action_space.np_random.bit_generator.state = state["action_space"]
+
+
+# ----- trained policies ---------------------------------------------------------------------
+@dataclass
+class TrainedPolicy:
+    """A run's latest policy with its normaliser, ready to act on the recipe's eval env."""
+
+    config: OffPolicyConfig
+    recipe: Recipe
+    model: TD3
+    normalizer: VecNormalize
+
+    def __post_init__(self) -> None:
+        self._act = make_policy(self.model, self.normalizer)
+
+    def __call__(self, obs) -> np.ndarray:
+        return self._act(obs)
+
+
+def load_policy(run_dir: str | Path) -> TrainedPolicy:
+    """Load a run's latest checkpointed policy (without its replay buffer)."""
+    config = read_config(run_dir)
+    checkpoint = latest_checkpoint(run_dir)
+    if checkpoint is None:
+        raise ValueError(f"{run_dir} has no checkpoint yet: train longer than checkpoint_every or to the end")
+    recipe = recipe_for(config)
+    normalizer = VecNormalize.load(str(checkpoint / "normalizer.pkl"), DummyVecEnv([recipe.make_eval_env]))
+    normalizer.training = False
+    model = recipe.model_class.load(checkpoint / "model.zip", env=normalizer, device="cpu", buffer_size=1)
+    return TrainedPolicy(config, recipe, model, normalizer)

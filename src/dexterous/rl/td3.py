@@ -1,0 +1,83 @@
+"""TD3 on PenSpin with demo restarts and action coupling (SPEC §5), on stable-baselines3.
+
+The paper's agent maps (obs, a_prev) to μ, the environment executes β·μ + (1−β)·a_prev,
+and experience is gathered in 15-step segments that restart from TOPDM demonstrations.
+Both live in gymnasium wrappers (dexterous.rl.wrappers), so SB3's TD3 is used unchanged:
+its replay buffer stores μ, its critics see (obs, a_prev, μ), its exploration noise
+N(0, 0.1) is added to μ, and segment ends are truncations that it bootstraps through
+(no terminal mask: PenSpin never terminates). Without demonstrations this is the plain
+TD3 baseline (250-step episodes, still coupled).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium
+import numpy as np
+from stable_baselines3 import TD3
+from stable_baselines3.common.noise import NormalActionNoise
+from stable_baselines3.common.vec_env import VecEnv
+
+import dexterous
+from dexterous.demos import Demonstration, load_folder
+from dexterous.rl.configs import OffPolicyConfig, TD3Config
+from dexterous.rl.episodes import Policy, run_episode
+from dexterous.rl.wrappers import ActionCoupling, DemoRestarts, Float32Observation
+
+EVAL_SEED = 1_000_000
+"""Evaluation episode i resets with EVAL_SEED + i: every evaluation sees the same starts,
+and none of them is a training reset seed drawn from small integers."""
+
+
+def td3_kwargs(config: OffPolicyConfig, action_dim: int) -> dict[str, Any]:
+    """SB3 TD3 arguments from a config: one update per environment step, CPU."""
+    return dict(
+        learning_rate=config.learning_rate, buffer_size=config.buffer_size, learning_starts=config.learning_starts,
+        batch_size=config.batch_size, tau=config.tau, gamma=config.gamma, train_freq=1, gradient_steps=1,
+        action_noise=NormalActionNoise(np.zeros(action_dim), np.full(action_dim, config.exploration_noise)),
+        policy_delay=config.policy_delay, target_policy_noise=config.target_noise,
+        target_noise_clip=config.target_noise_clip, seed=config.seed, device="cpu", verbose=0,
+        policy_kwargs=dict(net_arch=list(config.hidden), n_critics=config.n_critics),
+    )
+
+
+class TD3Recipe:
+    """How a TD3Config becomes environments, a model and evaluations."""
+
+    model_class = TD3
+
+    def __init__(self, config: TD3Config):
+        self.config = config
+        probe = dexterous.make(config.env_id)
+        self.env_id: str = probe.unwrapped.env_id
+        probe.close()
+        self.demos: list[Demonstration] = (
+            load_folder(config.demos, env_id=self.env_id) if config.demos is not None else [])
+        self._eval_env: gymnasium.Env | None = None
+
+    def make_env(self, restarts: bool, render_mode: str | None = None, **kwargs) -> gymnasium.Env:
+        """PenSpin → DemoRestarts (training with demos only) → ActionCoupling → float32."""
+        config = self.config
+        env = dexterous.make(self.env_id, render_mode=render_mode, **kwargs)
+        if restarts and self.demos:
+            env = DemoRestarts(env, self.demos, config.segment_len, config.p_demo, config.p_reset, config.decay,
+                               rng=np.random.default_rng(config.seed))
+        return Float32Observation(ActionCoupling(env, config.beta))
+
+    def make_train_env(self) -> gymnasium.Env:
+        return self.make_env(restarts=True)
+
+    def make_eval_env(self, render_mode: str | None = None, **kwargs) -> gymnasium.Env:
+        return self.make_env(restarts=False, render_mode=render_mode, **kwargs)
+
+    def make_model(self, env: VecEnv) -> TD3:
+        return TD3("MlpPolicy", env, **td3_kwargs(self.config, env.action_space.shape[0]))
+
+    def evaluate(self, policy: Policy) -> dict[str, Any]:
+        """Mean return of eval_episodes full episodes of the deterministic policy (no restarts)."""
+        if self._eval_env is None:
+            self._eval_env = self.make_eval_env()
+        returns = [float(run_episode(self._eval_env, policy, EVAL_SEED + i).rewards.sum())
+                   for i in range(self.config.eval_episodes)]
+        return {"mean_return": float(np.mean(returns)), "returns": returns}
