@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import sys
+import types
+import typing
 from pathlib import Path
 
 import gymnasium
@@ -47,6 +51,56 @@ def _plan(args: argparse.Namespace) -> None:
         print(f"wrote {record_demonstration(args.out, args.video)}")
 
 
+def _train(args: argparse.Namespace) -> None:
+    from dexterous.rl import CONFIGS, train
+
+    cls = CONFIGS[args.algo]
+    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if getattr(args, f.name, None) is not None}
+    config = cls(env_id=args.env, **{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+    print(train(config, args.out, progress=not args.no_progress))
+
+
+def _evaluate(args: argparse.Namespace) -> None:
+    from dexterous.rl import evaluate_run
+
+    report = evaluate_run(args.run, episodes=args.episodes, steps=args.steps, seed=args.seed, video=args.video)
+    print(report)
+    if args.json:
+        args.json.write_text(json.dumps(report.to_json(), indent=1) + "\n")
+        print(f"wrote {args.json}")
+    if args.video:
+        print(f"wrote {args.video}")
+
+
+def _curves(args: argparse.Namespace) -> None:
+    from dexterous.rl import plot_runs
+
+    print(f"wrote {plot_runs(args.runs, args.out, metric=args.metric)}")
+
+
+def _add_config_flags(parser: argparse.ArgumentParser, cls: type, skip: tuple[str, ...] = ("env_id",)) -> None:
+    """One --flag per config field, typed from its annotation, helped by its docstring."""
+    from dexterous.rl.configs import field_docs
+
+    hints, docs = typing.get_type_hints(cls), field_docs(cls)
+    for f in dataclasses.fields(cls):
+        if f.name in skip:
+            continue
+        kind, origin = hints[f.name], typing.get_origin(hints[f.name])
+        default = " ".join(map(str, f.default)) if isinstance(f.default, tuple) else f.default
+        options: dict = {"dest": f.name, "default": None,
+                         "help": f"{docs.get(f.name, '')} (default: {default})".replace("%", "%%")}
+        if origin is tuple:
+            options.update(type=typing.get_args(kind)[0], nargs="+", metavar="N")
+        elif origin is typing.Literal:
+            options["choices"] = typing.get_args(kind)
+        elif origin in (typing.Union, types.UnionType):
+            options["type"] = next(a for a in typing.get_args(kind) if a is not type(None))
+        else:
+            options["type"] = kind
+        parser.add_argument("--" + f.name.replace("_", "-"), **options)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dexterous", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -74,7 +128,39 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--no-ray", action="store_true", help="run episodes one after another in this process")
     plan.add_argument("--video", type=Path, default=None, help="after planning, write an mp4 of episode 0")
     plan.set_defaults(func=_plan)
+    _add_rl_commands(sub)
     return parser
+
+
+def _add_rl_commands(sub) -> None:
+    from dexterous.rl.configs import CONFIGS
+
+    train = sub.add_parser("train", help="train TD3 (+ demo restarts) or the HER baselines; rerun to resume")
+    algos = train.add_subparsers(dest="algo", required=True)
+    helps = {"td3": "TD3 with action coupling, and demo restarts with --demos (SPEC §5)",
+             "her": "DDPG + HER on a goal task's Sparse twin, evaluated on the dense task"}
+    for algo, cls in CONFIGS.items():
+        parser = algos.add_parser(algo, help=helps[algo], description=cls.__doc__)
+        parser.add_argument("env", nargs="?", default=cls.env_id,
+                            help=f"environment id, namespace optional (default: {cls.env_id})")
+        parser.add_argument("--out", type=Path, required=True, help="run directory (rerun the command to resume)")
+        parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+        _add_config_flags(parser, cls)
+        parser.set_defaults(func=_train)
+    evaluate = sub.add_parser("evaluate", help="run a trained policy past its episode: returns per 250 steps, "
+                                               "turns of the object about its body x axis")
+    evaluate.add_argument("run", type=Path, help="run directory of `dexterous train`")
+    evaluate.add_argument("--episodes", type=int, default=10, help="episodes (resets seed, seed + 1, ...)")
+    evaluate.add_argument("--steps", type=int, default=1000, help="steps per episode (past the 250-step limit)")
+    evaluate.add_argument("--seed", type=int, default=0, help="reset seed of episode 0")
+    evaluate.add_argument("--video", type=Path, default=None, help="mp4 of the first episode")
+    evaluate.add_argument("--json", type=Path, default=None, help="also write the report as JSON")
+    evaluate.set_defaults(func=_evaluate)
+    curves = sub.add_parser("curves", help="learning curves (median, min-max band over runs) into a PNG")
+    curves.add_argument("runs", nargs="+", type=Path, help="run directories")
+    curves.add_argument("--out", type=Path, required=True, help="PNG to write")
+    curves.add_argument("--metric", default="mean_return", help="evaluation field to plot (her: success_rate)")
+    curves.set_defaults(func=_curves)
 
 
 def main(argv: list[str] | None = None) -> int:

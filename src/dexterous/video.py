@@ -46,11 +46,16 @@ def record_demonstration(demo_path: Path, out: Path, episode: int = 0, width: in
     return _write(env, iter(demo.actions), demo.num_steps, Path(out), progress)
 
 
+def frame_writer(out: Path, fps: int):
+    """An imageio mp4 writer (H.264) for frames of any size; use as a context manager."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return imageio.get_writer(out, fps=fps, codec="libx264", quality=7, macro_block_size=8)
+
+
 def _write(env, actions, steps: int, out: Path, progress: bool) -> Path:
     """Render the current state, then one frame after each action."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fps = env.metadata["render_fps"]
-    with imageio.get_writer(out, fps=fps, codec="libx264", quality=7, macro_block_size=8) as writer:
+    with frame_writer(out, env.metadata["render_fps"]) as writer:
         writer.append_data(env.render())
         for action in tqdm(actions, total=steps, desc=f"{env.unwrapped.env_id} → {out.name}", unit="step",
                            disable=not progress):

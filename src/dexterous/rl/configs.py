@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
 
+from dexterous.envs.registry import NAMESPACE
+
 HerVariant = Literal["original", "new"]
 HER_RANDOM_ACTION_PROB: dict[str, float] = {"original": 0.3, "new": 0.0}
 """The paper's two HER baselines differ only in the probability of a uniformly random action."""
@@ -73,6 +75,10 @@ class OffPolicyConfig:
     algo: typing.ClassVar[str] = ""
 
     def __post_init__(self) -> None:
+        if not isinstance(self.env_id, str) or not self.env_id:
+            raise ValueError(f"env_id must be an environment id, got {self.env_id!r}")
+        if "/" not in self.env_id:  # the same run whether or not the namespace was typed
+            object.__setattr__(self, "env_id", f"{NAMESPACE}/{self.env_id}")
         for name in ("steps", "batch_size", "buffer_size", "policy_delay", "n_critics", "eval_every",
                      "eval_episodes", "checkpoint_every", "log_every", "torch_threads"):
             _check(name, getattr(self, name), int, 1)

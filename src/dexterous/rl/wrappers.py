@@ -160,11 +160,11 @@ class DemoRestarts(gymnasium.Wrapper):
                 raise ValueError(f"{name} must be in [0, 1], got {p!r}")
         if p_demo + p_reset > 1.0 + 1e-12:
             raise ValueError(f"p_demo + p_reset must be ≤ 1, got {p_demo} + {p_reset}")
-        self.demos = list(demos)
-        self._check_demos()
         self.segment_len = segment_len
         self.decay = float(decay)
         self.p_demo, self.p_reset = float(p_demo), float(p_reset)
+        self.demos = list(demos)
+        self._check_demos()
         self.rng = rng if rng is not None else np.random.default_rng()
         self.segments = 0
         self.segment_steps = 0

@@ -1,0 +1,151 @@
+"""ActionCoupling and DemoRestarts: arithmetic, segments, schedules, exact restarts, bad input."""
+
+import collections
+import dataclasses
+
+import numpy as np
+import pytest
+
+import dexterous
+from dexterous.demos import DemoError, load_folder
+from dexterous.rl import ActionCoupling, DemoRestarts, Float32Observation, TD3Config
+
+PEN_SPIN = "dexterous/PenSpin-v1"
+
+
+@pytest.fixture(scope="module")
+def demos(demo_folder):
+    return load_folder(demo_folder, env_id=PEN_SPIN)
+
+
+def restarts(demos, **kwargs) -> DemoRestarts:
+    return DemoRestarts(dexterous.make(PEN_SPIN), demos, rng=np.random.default_rng(0), **kwargs)
+
+
+def test_coupling_executes_beta_mu_plus_previous_action_and_observes_it():
+    env = ActionCoupling(dexterous.make(PEN_SPIN), beta=0.7)
+    obs, _ = env.reset(seed=0)
+    assert env.observation_space.shape == (81,) and obs.shape == (81,)
+    assert np.array_equal(obs[61:], np.zeros(20))
+    rng = np.random.default_rng(1)
+    prev = np.zeros(20)
+    for _ in range(5):
+        mu = rng.uniform(-1, 1, 20) * 1.5  # outside the bounds too: the coupled action is clipped
+        obs, *_ = env.step(mu)
+        expected = np.clip(0.7 * mu + (1 - 0.7) * prev, -1, 1)
+        assert np.allclose(env.unwrapped.prev_action, expected, rtol=0, atol=1e-15)
+        assert np.array_equal(obs[61:], env.unwrapped.prev_action)
+        prev = env.unwrapped.prev_action.copy()
+
+
+def test_beta_one_executes_mu_unchanged():
+    env = ActionCoupling(dexterous.make(PEN_SPIN), beta=1.0)
+    env.reset(seed=0)
+    mu = np.linspace(-1, 1, 20)
+    env.step(mu)
+    assert np.array_equal(env.unwrapped.prev_action, mu)
+
+
+@pytest.mark.parametrize("beta", [0, 0.0, -0.1, 1.5, float("nan"), "0.7"])
+def test_beta_outside_zero_one_is_refused(beta):
+    with pytest.raises(ValueError, match=r"beta must be in \(0, 1\] \(1: no coupling; 0 would ignore the agent"):
+        ActionCoupling(dexterous.make(PEN_SPIN), beta=beta)
+    with pytest.raises(ValueError, match=r"beta must be in \(0, 1\]"):
+        TD3Config(beta=beta)
+
+
+def test_coupling_needs_a_flat_observation():
+    with pytest.raises(ValueError, match="ActionCoupling needs a flat Box observation.*dexterous train her"):
+        ActionCoupling(dexterous.make("HandManipulateBlockFull-v1"), beta=0.7)
+
+
+def test_segments_truncate_every_segment_len_steps_and_at_the_episode_end(demos):
+    env = restarts(demos, p_demo=0.0, p_reset=0.0)  # always continue
+    env.reset(seed=3)
+    ends, modes = [], []
+    for t in range(1, 251):
+        _, _, terminated, truncated, _ = env.step(np.zeros(20))
+        assert not terminated
+        if truncated:
+            ends.append(t)
+            _, info = env.reset()
+            modes.append(info["restart"])
+    assert ends == [*range(15, 250, 15), 250]  # 16 full segments, then the episode's own end
+    assert modes == ["continue"] * 16 + ["reset"]  # an ended episode cannot be continued
+    assert env.unwrapped.steps == 0
+
+
+def test_probabilities_decay_per_segment(demos):
+    env = restarts(demos, p_demo=0.4, p_reset=0.4, decay=0.5)
+    for n in range(1, 6):
+        env.reset(seed=0 if n == 1 else None)
+        assert env.p_demo == 0.4 * 0.5**n and env.p_reset == 0.4 * 0.5**n and env.segments == n
+
+
+def test_segment_starts_follow_the_probabilities(demos):
+    env = restarts(demos, segment_len=1, p_demo=0.5, p_reset=0.3, decay=1.0)
+    env.reset(seed=0)
+    counts = collections.Counter()
+    for _ in range(300):
+        env.step(np.zeros(20))
+        counts[env.reset()[1]["restart"]] += 1
+    assert abs(counts["demo"] / 300 - 0.5) < 0.1
+    assert abs(counts["reset"] / 300 - 0.3) < 0.1
+    assert abs(counts["continue"] / 300 - 0.2) < 0.1
+
+
+def test_continuing_resumes_the_exact_snapshot_of_the_boundary(demos):
+    env = restarts(demos, p_demo=0.0, p_reset=0.0)
+    env.reset(seed=5)
+    rng = np.random.default_rng(0)
+    for _ in range(15):
+        obs, _, _, truncated, _ = env.step(rng.uniform(-1, 1, 20))
+    assert truncated
+    boundary = env.unwrapped.snapshot()
+    for _ in range(3):  # someone moves the simulation on (e.g. an evaluation on the same env)
+        env.unwrapped.step(rng.uniform(-1, 1, 20))
+    resumed, info = env.reset()
+    assert info["restart"] == "continue"
+    assert np.array_equal(resumed, obs)
+    assert env.unwrapped.snapshot().equals(boundary)
+
+
+def test_a_demo_restart_is_exact(demos):
+    env = restarts(demos, p_demo=1.0, p_reset=0.0)
+    for seed in (0, 1, 2):
+        obs, info = env.reset(seed=seed)
+        index, k = info["demo_step"]
+        demo = demos[index]
+        assert info["restart"] == "demo" and 0 <= k < demo.num_steps
+        assert np.array_equal(obs, demo.observations[k])
+        assert np.array_equal(env.unwrapped.prev_action, demo.actions[k - 1] if k else np.zeros(20))
+        obs, reward, *_ = env.step(demo.actions[k])
+        assert reward == demo.rewards[k]
+        assert np.array_equal(obs, demo.observations[k + 1])
+
+
+def test_coupling_outside_restarts_sees_the_demos_previous_action(demos):
+    env = Float32Observation(ActionCoupling(restarts(demos, p_demo=1.0, p_reset=0.0), beta=0.7))
+    obs, info = env.reset(seed=4)
+    index, k = info["demo_step"]
+    assert k > 0
+    assert np.array_equal(obs[61:], demos[index].actions[k - 1].astype(np.float32))
+    assert obs.dtype == np.float32
+
+
+def test_restarts_refuse_to_wrap_coupling_or_observation_wrappers(demos):
+    with pytest.raises(ValueError, match="DemoRestarts must wrap the environment directly.*ActionCoupling"):
+        DemoRestarts(ActionCoupling(dexterous.make(PEN_SPIN), 0.7), demos)
+
+
+def test_a_demo_from_another_env_is_refused(demos):
+    other = dataclasses.replace(demos[0], env_id="dexterous/HandManipulatePenFull-v1")
+    with pytest.raises(DemoError, match="was recorded on dexterous/HandManipulatePenFull-v1, not on "
+                                        "dexterous/PenSpin-v1: use demonstrations of this environment"):
+        restarts([other])
+
+
+def test_no_demos_with_a_demo_probability_is_refused():
+    with pytest.raises(DemoError, match="DemoRestarts was given no demonstrations"):
+        DemoRestarts(dexterous.make(PEN_SPIN), [])
+
