@@ -1,0 +1,150 @@
+"""Training runs: seeded determinism, exact resumption, run directories, HER, bad input."""
+
+import dataclasses
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from dexterous.demos import DemoError, Demonstration, episode_path, write_index
+from dexterous.rl import HERConfig, TD3Config, load_policy, read_evaluations, train
+
+
+def parameters(run_dir) -> dict[str, np.ndarray]:
+    """Every tensor of the run's final policy (actor, critics and their targets)."""
+    return {k: v.numpy() for k, v in load_policy(run_dir).model.policy.state_dict().items()}
+
+
+def metrics(run_dir) -> list[dict]:
+    return [{k: v for k, v in r.items() if k != "time"} for r in read_evaluations(run_dir)]
+
+
+@pytest.fixture(scope="module")
+def runs(tiny, tmp_path_factory):
+    """Two uninterrupted seeded runs, and one stopped at 115 steps then resumed to 230."""
+    root = tmp_path_factory.mktemp("runs")
+    first = train(tiny, root / "a", progress=False)
+    train(tiny, root / "b", progress=False)
+    train(dataclasses.replace(tiny, steps=115), root / "resumed", progress=False)
+    restarts = json.loads((root / "resumed" / "checkpoint" / "state.json").read_text())["restarts"]
+    assert restarts["segment_steps"] > 0 and restarts["segments"] > 1  # stopped inside a segment
+    with (root / "resumed" / "evaluations.jsonl").open("a") as f:  # as if killed after an evaluation at 230
+        f.write(json.dumps({"steps": 230, "mean_return": 0.0}) + "\n")
+    resumed = train(tiny, root / "resumed", progress=False)
+    return root, first, resumed
+
+
+def test_two_seeded_runs_are_identical(runs):
+    root, first, _ = runs
+    assert first.steps == 230 and first.resumed_from == 0
+    a, b = parameters(root / "a"), parameters(root / "b")
+    assert a.keys() == b.keys() and len(a) == 36  # actor, 2 critics and their targets: 3 layers, weight + bias
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    assert metrics(root / "a") == metrics(root / "b")
+
+
+def test_a_resumed_run_makes_the_same_updates_as_an_uninterrupted_one(runs):
+    root, _, resumed = runs
+    assert resumed.resumed_from == 115 and resumed.steps == 230
+    a, r = parameters(root / "a"), parameters(root / "resumed")
+    assert all(np.array_equal(a[k], r[k]) for k in a)
+    assert metrics(root / "resumed") == metrics(root / "a")  # the stale line after the checkpoint is gone
+
+
+def test_the_run_directory_holds_config_evaluations_checkpoint_and_tensorboard(runs, tiny):
+    root, first, _ = runs
+    run = root / "a"
+    assert json.loads((run / "config.json").read_text()) == {**json.loads(json.dumps(dataclasses.asdict(tiny))),
+                                                             "algo": "td3"}
+    assert [r["steps"] for r in read_evaluations(run)] == [0, 115, 230]
+    assert all(len(r["returns"]) == 1 and r["mean_return"] == r["returns"][0] for r in read_evaluations(run))
+    assert first.evaluation["steps"] == 230
+    files = {p.name for p in (run / "checkpoint").iterdir()}
+    assert {"model.zip", "replay.pkl", "normalizer.pkl", "env.npz", "state.json"} <= files
+    assert list((run / "tb").glob("events.out.tfevents.*"))
+    policy = load_policy(run)
+    assert policy.normalizer.obs_rms.count > 230  # the running statistics were saved with the model
+    assert policy.normalizer.clip_obs == 5.0
+
+
+def test_a_finished_run_is_not_trained_again_and_other_settings_are_refused(runs, tiny):
+    root, _, _ = runs
+    again = train(tiny, root / "a", progress=False)
+    assert again.resumed_from == 230 and again.learn_seconds == 0.0
+    with pytest.raises(ValueError, match=r"holds a run with other settings \(beta differ\); use another --out"):
+        train(dataclasses.replace(tiny, beta=0.9), root / "a", progress=False)
+
+
+def test_plain_td3_without_demos_trains(tmp_path, tiny):
+    summary = train(dataclasses.replace(tiny, demos=None, steps=100, eval_every=100), tmp_path, progress=False)
+    assert summary.steps == 100 and len(read_evaluations(tmp_path)) == 2
+
+
+def test_her_trains_on_the_sparse_twin_and_is_evaluated_on_the_dense_task(tmp_path):
+    config = HERConfig(env_id="HandManipulateBlockFull-v1", variant="new", steps=160, learning_starts=80,
+                       batch_size=32, hidden=(16, 16), buffer_size=1000, eval_every=80, eval_episodes=1,
+                       checkpoint_every=80, log_every=80)
+    summary = train(config, tmp_path, progress=False)
+    assert summary.steps == 160
+    records = read_evaluations(tmp_path)
+    assert [r["steps"] for r in records] == [0, 80, 160]
+    assert all(r["success_rate"] in (0.0, 1.0) and r["mean_return"] > 0 for r in records)  # dense returns
+    policy = load_policy(tmp_path)
+    assert policy.recipe.sparse_id == "dexterous/HandManipulateBlockFullSparse-v1"
+    assert policy.recipe.env_id == "dexterous/HandManipulateBlockFull-v1"
+    assert policy.model.random_action_prob == 0.0
+    assert HERConfig().random_action_prob == 0.3
+
+
+def test_her_needs_a_goal_task_with_a_sparse_twin(tmp_path):
+    with pytest.raises(ValueError, match="dexterous/PenSpin-v1 has no dense/Sparse twin.*HandManipulateBlockFull-v1"):
+        train(HERConfig(env_id="PenSpin-v1", steps=10), tmp_path, progress=False)
+
+
+def test_a_missing_demo_folder_is_named(tmp_path, tiny):
+    with pytest.raises(DemoError, match=f"demonstration folder {tmp_path / 'nope'} does not exist"):
+        train(dataclasses.replace(tiny, demos=str(tmp_path / "nope")), tmp_path / "run", progress=False)
+
+
+def test_a_corrupt_demo_folder_is_named(tmp_path, tiny, demo_folder):
+    folder = tmp_path / "demos"
+    shutil.copytree(demo_folder, folder)
+    path = episode_path(folder, 0)
+    path.write_bytes(path.read_bytes()[:1000])
+    with pytest.raises(DemoError, match="episode_0000.npz is truncated or corrupted"):
+        train(dataclasses.replace(tiny, demos=str(folder)), tmp_path / "run", progress=False)
+    (folder / "index.json").unlink()
+    with pytest.raises(DemoError, match="has no index.json: it is not a demonstration folder"):
+        train(dataclasses.replace(tiny, demos=str(folder)), tmp_path / "run", progress=False)
+
+
+def test_demos_recorded_on_another_env_are_refused(tmp_path, tiny, demo_folder):
+    demo = Demonstration.load(episode_path(demo_folder, 0))
+    demo.env_id = "dexterous/HandManipulatePenFull-v1"
+    folder = tmp_path / "demos"
+    folder.mkdir()
+    demo.save(episode_path(folder, 0))
+    write_index(folder)
+    with pytest.raises(DemoError, match=r"holds demonstrations of \['dexterous/HandManipulatePenFull-v1'\], "
+                                        "not only dexterous/PenSpin-v1"):
+        train(dataclasses.replace(tiny, demos=str(folder)), tmp_path / "run", progress=False)
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("steps", 0, "steps must be an integer ≥ 1, got 0"),
+    ("batch_size", 32.0, "batch_size must be an integer ≥ 1, got 32.0"),
+    ("gamma", 1.5, r"gamma must be a number in \[0, 1\], got 1.5"),
+    ("p_demo", 0.9, r"p_demo \+ p_reset must be ≤ 1, got 0.9 \+ 0.2"),
+    ("hidden", (), "hidden must be a non-empty tuple of layer sizes"),
+    ("learning_rate", 0.0, "learning_rate must be a number > 0, got 0.0"),
+])
+def test_config_errors_name_the_field(field, value, message):
+    with pytest.raises(ValueError, match=message):
+        TD3Config(**{field: value})
+
+
+def test_env_ids_are_stored_with_their_namespace():
+    assert TD3Config(env_id="PenSpin-v1") == TD3Config()
+    with pytest.raises(ValueError, match="variant must be one of"):
+        HERConfig(variant="newest")
