@@ -108,20 +108,22 @@ class TrainSummary:
 def train(config: OffPolicyConfig, out: str | Path, progress: bool = True) -> TrainSummary:
     """Train (or resume, or extend) the run of `config` in directory `out`."""
     out = Path(out)
+    recipe = recipe_for(config)
+    env = recipe.make_train_env()  # bad ids and demonstrations fail here, before the run is claimed
     out.mkdir(parents=True, exist_ok=True)
     _claim(out, config)
     th.set_num_threads(config.torch_threads)
-    recipe = recipe_for(config)
     checkpoint = latest_checkpoint(out)
     if checkpoint is None:
-        venv = _normalized(recipe.make_train_env(), config)
+        venv = _normalized(env, config)
         model = recipe.make_model(venv)
     else:
-        model, venv = _resume(recipe, checkpoint)
+        model, venv = _resume(recipe, checkpoint, env)
     resumed_from = model.num_timesteps
     evaluated = {r["steps"] for r in _keep_evaluations(out, resumed_from)}
     model.set_logger(configure(str(out / TENSORBOARD), ["tensorboard"]))
     policy = make_policy(model, venv)
+    restarts = find_wrapper(venv.venv.envs[0], DemoRestarts)
     seconds = {"learn": 0.0, "eval": 0.0, "checkpoint": 0.0}
     last: dict[str, Any] | None = None
     bar = tqdm(total=config.steps, initial=resumed_from, unit="step", disable=not progress,
@@ -132,7 +134,7 @@ def train(config: OffPolicyConfig, out: str | Path, progress: bool = True) -> Tr
             start = time.perf_counter()
             last = {"steps": steps, "time": time.strftime("%Y-%m-%dT%H:%M:%S"), **recipe.evaluate(policy)}
             seconds["eval"] += time.perf_counter() - start
-            _log(model, "eval", last)
+            _log(model, {f"eval/{k}": v for k, v in last.items() if k != "steps"})
             with (out / EVALUATIONS).open("a") as f:
                 f.write(json.dumps(last) + "\n")
             evaluated.add(steps)
@@ -145,10 +147,10 @@ def train(config: OffPolicyConfig, out: str | Path, progress: bool = True) -> Tr
         model.learn(target - steps, reset_num_timesteps=False, log_interval=None)
         chunk_seconds = time.perf_counter() - start
         seconds["learn"] += chunk_seconds
-        restarts = find_wrapper(venv.venv.envs[0], DemoRestarts)
-        _log(model, "time", {"env_steps_per_s": (target - steps) / chunk_seconds})
+        scalars = {"time/env_steps_per_s": (target - steps) / chunk_seconds}
         if restarts is not None:
-            _log(model, "restarts", {"p_demo": restarts.p_demo, "p_reset": restarts.p_reset})
+            scalars.update({"restarts/p_demo": restarts.p_demo, "restarts/p_reset": restarts.p_reset})
+        _log(model, scalars)
         if target % config.checkpoint_every == 0 or target == config.steps:
             start = time.perf_counter()
             _save_checkpoint(out, model, venv)
@@ -179,10 +181,11 @@ def _normalized(env: gymnasium.Env, config: OffPolicyConfig) -> VecNormalize:
                         gamma=config.gamma)
 
 
-def _log(model: TD3, group: str, values: dict[str, Any]) -> None:
+def _log(model: TD3, values: dict[str, Any]) -> None:
+    """Write the scalars among values (and SB3's pending train/* values) to TensorBoard."""
     for key, value in values.items():
-        if isinstance(value, (int, float)) and key != "steps":
-            model.logger.record(f"{group}/{key}", value)
+        if isinstance(value, (int, float)):
+            model.logger.record(key, value)
     model.logger.dump(step=model.num_timesteps)
 
 
@@ -259,8 +262,8 @@ def _save_checkpoint(out: Path, model: TD3, venv: VecNormalize) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _resume(recipe: Recipe, checkpoint: Path) -> tuple[TD3, VecNormalize]:
-    env = recipe.make_train_env()
+def _resume(recipe: Recipe, checkpoint: Path, env: gymnasium.Env) -> tuple[TD3, VecNormalize]:
+    """The model, normaliser, replay buffer, environment state and RNGs of a checkpoint."""
     inner = DummyVecEnv([lambda: env])
     inner.reset()  # gymnasium's order checks want one reset; the state is replaced below
     venv = VecNormalize.load(str(checkpoint / "normalizer.pkl"), inner)

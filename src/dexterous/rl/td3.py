@@ -49,9 +49,7 @@ class TD3Recipe:
 
     def __init__(self, config: TD3Config):
         self.config = config
-        probe = dexterous.make(config.env_id)
-        self.env_id: str = probe.unwrapped.env_id
-        probe.close()
+        self.env_id = config.env_id
         self.demos: list[Demonstration] = (
             load_folder(config.demos, env_id=self.env_id) if config.demos is not None else [])
         self._eval_env: gymnasium.Env | None = None

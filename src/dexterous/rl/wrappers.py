@@ -27,10 +27,6 @@ from dexterous.planning.coupling import couple
 from dexterous.rl.configs import check_beta
 from dexterous.sim.snapshot import Snapshot
 
-RESTART_MODES = ("demo", "reset", "continue")
-"""How a segment starts; DemoRestarts reports it as info["restart"] after each reset."""
-
-
 class ActionCoupling(gymnasium.Wrapper):
     """The paper's action coupling for a learning agent: a = clip(β·μ + (1−β)·a_prev).
 

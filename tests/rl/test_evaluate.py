@@ -1,0 +1,87 @@
+"""The train / evaluate / curves commands, rotation counting, learning curves."""
+
+import json
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+from matplotlib.image import imread
+
+from dexterous.cli import main
+from dexterous.envs.rotations import quat_from_axis_angle, quat_multiply, random_rotation
+from dexterous.rl import body_x_turns, evaluate_run, plot_runs, read_config
+
+TINY_FLAGS = ["--steps", "60", "--learning-starts", "30", "--batch-size", "16", "--hidden", "8", "8",
+              "--buffer-size", "500", "--eval-every", "30", "--eval-episodes", "1", "--checkpoint-every", "30",
+              "--log-every", "30", "--no-progress"]
+
+
+@pytest.fixture(scope="module")
+def cli_runs(demo_folder, tmp_path_factory):
+    """Two seeds of TD3 + demos and one plain TD3 run, trained through the command line."""
+    root = tmp_path_factory.mktemp("cli_runs")
+    for name, extra in (("demos0", ["--demos", str(demo_folder)]), ("demos1", ["--demos", str(demo_folder),
+                        "--seed", "1"]), ("plain", ["--beta", "1.0"])):
+        assert main(["train", "td3", "PenSpin-v1", "--out", str(root / name), *TINY_FLAGS, *extra]) == 0
+    return root
+
+
+def test_train_flags_reach_the_config(cli_runs, demo_folder):
+    config = read_config(cli_runs / "demos1")
+    assert (config.steps, config.seed, config.hidden, config.demos) == (60, 1, (8, 8), str(demo_folder))
+    assert config.beta == 0.7 and read_config(cli_runs / "plain").beta == 1.0
+
+
+def test_train_reports_bad_input_plainly(tmp_path, capsys):
+    assert main(["train", "td3", "PenSpin-v1", "--beta", "0", "--out", str(tmp_path)]) == 2
+    assert "dexterous train: error: beta must be in (0, 1]" in capsys.readouterr().err
+    assert main(["train", "td3", "--demos", str(tmp_path / "none"), "--out", str(tmp_path)]) == 2
+    assert f"demonstration folder {tmp_path / 'none'} does not exist" in capsys.readouterr().err
+
+
+def test_evaluate_runs_past_the_episode_and_reports_windows_and_turns(cli_runs):
+    report = evaluate_run(cli_runs / "demos0", episodes=2, steps=260, seed=7, progress=False)
+    assert [e.seed for e in report.episodes] == [7, 8]
+    assert all(len(e.window_returns) == 2 and np.isfinite(e.turns) for e in report.episodes)
+    assert "return 250-260" in str(report)
+
+
+def test_evaluate_command_writes_json_and_video(cli_runs, tmp_path, capsys):
+    video, report = tmp_path / "spin.mp4", tmp_path / "spin.json"
+    assert main(["evaluate", str(cli_runs / "plain"), "--episodes", "1", "--steps", "12", "--video", str(video),
+                 "--json", str(report)]) == 0
+    assert "1 episodes of 12 steps" in capsys.readouterr().out
+    assert iio.imread(video).shape[0] == 13  # the reset state, then one frame per step
+    data = json.loads(report.read_text())
+    assert data["steps"] == 12 and len(data["episodes"][0]["window_returns"]) == 1
+
+
+def test_evaluating_a_folder_that_is_not_a_run_fails_plainly(tmp_path, capsys):
+    assert main(["evaluate", str(tmp_path)]) == 2
+    assert "is not a training run (no config.json)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_body_x_turns_counts_rotation_about_the_body_x_axis_only(sign):
+    start = random_rotation(np.random.default_rng(0))
+    step = quat_from_axis_angle(np.array([1.0, 0.0, 0.0]), sign * 0.3)
+    quats = [start]
+    for _ in range(100):
+        quats.append(quat_multiply(quats[-1], step))
+    turns = body_x_turns(np.array(quats))
+    assert turns.shape == (101,) and turns[0] == 0.0
+    assert turns[-1] == pytest.approx(sign * 100 * 0.3 / (2 * np.pi), rel=1e-9)
+    about_y = [start]
+    for _ in range(10):
+        about_y.append(quat_multiply(about_y[-1], quat_from_axis_angle(np.array([0.0, 1.0, 0.0]), 0.3)))
+    assert body_x_turns(np.array(about_y))[-1] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_curves_draw_one_band_per_method(cli_runs, tmp_path, capsys):
+    out = tmp_path / "curves.png"
+    assert main(["curves", str(cli_runs / "demos0"), str(cli_runs / "demos1"), str(cli_runs / "plain"),
+                 "--out", str(out)]) == 0
+    image = imread(out)
+    assert image.shape[0] > 300 and image.std() > 0.05
+    with pytest.raises(ValueError, match=r"have no 'success_rate'; they have \['mean_return'\]"):
+        plot_runs([cli_runs / "plain"], tmp_path / "x.png", metric="success_rate")
