@@ -24,3 +24,25 @@ def flat(obs) -> np.ndarray:
 
 def random_actions(env: gymnasium.Env, n: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).uniform(-1, 1, (n, *env.action_space.shape))
+
+
+@pytest.fixture(scope="session")
+def demo_folder(tmp_path_factory):
+    """A folder with one complete PenSpin demonstration (smoke budget: seconds)."""
+    from dexterous.demos.runner import PlanRun, run_plan
+
+    out = tmp_path_factory.mktemp("pen_spin_demos")
+    run_plan(PlanRun("dexterous/PenSpin-v1", preset="smoke", threads=1), out, use_ray=False, progress=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny(demo_folder):
+    """TD3 + demo restarts at a test budget: 230 steps, 50 random, batch 32, 16-16 networks.
+
+    Checkpoints every 115 steps fall inside 15-step segments, where resuming is hardest.
+    """
+    from dexterous.rl import TD3Config
+
+    return TD3Config(demos=str(demo_folder), steps=230, learning_starts=50, batch_size=32, hidden=(16, 16),
+                     buffer_size=1000, eval_every=115, eval_episodes=1, checkpoint_every=115, log_every=46)
