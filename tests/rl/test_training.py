@@ -6,6 +6,7 @@ import shutil
 
 import numpy as np
 import pytest
+from stable_baselines3.common.save_util import load_from_pkl
 
 from dexterous.demos import DemoError, Demonstration, episode_path, write_index
 from dexterous.rl import HERConfig, TD3Config, load_policy, read_evaluations, train
@@ -66,6 +67,16 @@ def test_the_run_directory_holds_config_evaluations_checkpoint_and_tensorboard(r
     policy = load_policy(run)
     assert policy.normalizer.obs_rms.count > 230  # the running statistics were saved with the model
     assert policy.normalizer.clip_obs == 5.0
+
+
+def test_segment_ends_are_truncations_that_the_critic_bootstraps_through(runs):
+    root, _, _ = runs
+    buffer = load_from_pkl(root / "a" / "checkpoint" / "replay.pkl")
+    dones, timeouts = buffer.dones[:buffer.pos, 0], buffer.timeouts[:buffer.pos, 0]
+    assert buffer.pos == 230 and dones.sum() >= 230 // 15
+    assert np.array_equal(dones, timeouts)  # no terminal mask: every end is a timeout (PenSpin never terminates)
+    assert buffer.observations.shape[-1] == 81 and buffer.observations.dtype == np.float32  # obs + a_prev
+    assert np.abs(buffer.actions[:buffer.pos]).max() <= 1.0  # the agent's μ, before coupling
 
 
 def test_a_finished_run_is_not_trained_again_and_other_settings_are_refused(runs, tiny):

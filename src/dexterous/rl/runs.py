@@ -18,6 +18,12 @@ boundary (multiples of log_every, eval_every, checkpoint_every). Between chunks 
 learner is at rest: its last transition is stored and its update done. A checkpoint taken
 there holds every piece of state that decides the future, so a resumed run makes the
 same updates as an uninterrupted one, bit for bit; the tests check it.
+
+Library use: SB3 for the algorithm, its replay buffers (save/load) and VecNormalize. Ours:
+the chunked loop, the checkpoint's environment/wrapper/RNG state (SB3 saves none of it),
+and evaluation (dexterous.rl.episodes rather than SB3's EvalCallback, which would need a
+second VecEnv and resets mid-chunk; ours runs full episodes on a plain env with the run's
+normaliser and appends each result to evaluations.jsonl).
 """
 
 from __future__ import annotations
