@@ -75,8 +75,8 @@ class TwoHandEnv(GoalHandEnv):
         else:
             if self.shape != "pen":
                 for obj in self.indices.objects:
-                    quat = self.data.qpos[obj.qpos[3:]]
-                    quat[:] = quat_multiply(quat, random_rotation(self.np_random))
+                    quat = obj.qpos[3:]
+                    self.data.qpos[quat] = quat_multiply(self.data.qpos[quat], random_rotation(self.np_random))
             mujoco.mj_forward(self.model, self.data)
             self.settle(WARMUP_STEPS)
         positions = np.array([self.data.qpos[obj.qpos[:3]] for obj in self.indices.objects])
