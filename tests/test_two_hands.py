@@ -124,7 +124,18 @@ def test_overarm_starts_from_the_fixed_pose():
             assert not e.data.qvel.any()
 
 
-def test_underarm_reset_rotates_eggs_but_not_pens():
+@pytest.mark.parametrize("family", FAMILIES)
+def test_reset_warms_up_except_overarm(family):
+    """Reset takes 10 zero-action steps (0.4 s of sim time) before the goal is drawn, so
+    the object is at rest on the palm; overarm starts from its fixed pose at time 0."""
+    e = env(family)
+    e.reset(seed=5)
+    assert e.data.time == pytest.approx(0.0 if LAYOUTS[family].held_start else 0.4, abs=1e-9)
+    for obj in e.indices.objects:
+        assert np.all(np.abs(e.data.qvel[obj.qvel[:3]]) < 0.1)  # resting on a still-sagging hand
+
+
+def test_underarm_reset_rotates_blocks_but_not_pens():
     e = env("CatchUnderarm", "block")
     e.reset(seed=0)
     a = e.data.qpos[e.indices.objects[0].qpos[3:]].copy()

@@ -133,9 +133,10 @@ OVERARM_START = HeldStart(
                                   "pen": (0.5, 0.5, 0.5, 0.5)}),
 )
 
-_HANDOVER_CAMERA = CameraView(lookat=(1.0, 0.75, 0.2), distance=1.0, azimuth=180.0, elevation=-25.0)
-_UNDERARM_CAMERA = CameraView(lookat=(1.0, 0.67, 0.3), distance=1.5, azimuth=180.0, elevation=-20.0)
-_WIDE_CAMERA = CameraView(lookat=(1.0, 0.67, 0.3), distance=2.2, azimuth=180.0, elevation=-20.0)
+_HANDOVER_CAMERA = CameraView(lookat=(1.0, 0.75, 0.18), distance=0.95, azimuth=160.0, elevation=-25.0)
+_UNDERARM_CAMERA = CameraView(lookat=(1.0, 0.67, 0.3), distance=1.35, azimuth=160.0, elevation=-18.0)
+_HARD_CAMERA = CameraView(lookat=(1.0, 0.67, 0.3), distance=1.95, azimuth=160.0, elevation=-18.0)
+_OVERARM_CAMERA = CameraView(lookat=(1.0, 0.6, 0.35), distance=1.7, azimuth=160.0, elevation=-12.0)
 
 _UNDERARM_MOUNTS = (_movable((1.0, 1.35, 0.35), UNDERARM_1), _movable((1.0, 0.0, 0.35), UNDERARM_2))
 
@@ -162,7 +163,7 @@ LAYOUTS: Mapping[str, TwoHandLayout] = MappingProxyType({
         floor_z=-1.0,
         boxes=(Box((0.97, 0.08, 0.15), (1.03, 0.15, 0.35)), Box((0.97, 1.20, 0.15), (1.03, 1.27, 0.35))),
         starts=((1.0, 0.05, 0.4),), start_hands=(1,),
-        pos_weight=10.0, rot_weight=0.2, camera=_WIDE_CAMERA,
+        pos_weight=10.0, rot_weight=0.2, camera=_HARD_CAMERA,
     ),
     "CatchOverarm": TwoHandLayout(
         name_pattern="{shape}CatchOverarm",
@@ -170,7 +171,7 @@ LAYOUTS: Mapping[str, TwoHandLayout] = MappingProxyType({
         floor_z=-1.0,
         boxes=(Box((0.9, -0.05, 0.4), (1.1, 0.05, 0.5)), Box((0.9, 1.25, 0.4), (1.1, 1.35, 0.5))),
         starts=((1.0, -0.2, 0.4027),), start_hands=(1,),
-        pos_weight=10.0, rot_weight=0.2, camera=_WIDE_CAMERA, held_start=OVERARM_START,
+        pos_weight=10.0, rot_weight=0.2, camera=_OVERARM_CAMERA, held_start=OVERARM_START,
     ),
     "TwoObject": TwoHandLayout(
         name_pattern="Two{shape}CatchUnderArm",  # sic: the original's capital A
