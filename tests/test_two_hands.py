@@ -15,7 +15,7 @@ import pytest
 
 import dexterous
 from dexterous.envs.rewards import rotation_distance
-from dexterous.envs.rotations import quat_from_axis_angle
+from dexterous.envs.rotations import quat_from_axis_angle, quat_multiply
 from dexterous.envs.two_hands import TwoHandEnv, sample_goal
 from dexterous.scenes.two_hands import LAYOUTS, SHAPES
 
@@ -302,12 +302,9 @@ def _state_with_objects_at(e: TwoHandEnv, poses: np.ndarray) -> np.ndarray:
 
 
 def _offset(pose: np.ndarray, shift, axis, angle: float) -> np.ndarray:
-    """pose moved by `shift` and turned by `angle` about `axis` (goal ⊗ rotation)."""
-    w, x, y, z = pose[3:]
-    rw, rx, ry, rz = quat_from_axis_angle(np.array(axis, dtype=float), angle)
-    quat = [w * rw - x * rx - y * ry - z * rz, w * rx + x * rw + y * rz - z * ry,
-            w * ry - x * rz + y * rw + z * rx, w * rz + x * ry - y * rx + z * rw]
-    return np.concatenate([pose[:3] + shift, quat])
+    """pose moved by `shift` and turned by `angle` about `axis` (pose ⊗ rotation)."""
+    turn = quat_from_axis_angle(np.array(axis, dtype=float), angle)
+    return np.concatenate([pose[:3] + shift, quat_multiply(pose[3:], turn)])
 
 
 @pytest.mark.parametrize("family", FAMILIES)

@@ -45,6 +45,12 @@ class TwoHandEnv(GoalHandEnv):
     Actions (SPEC §2 order, kept for compatibility): [0:20] hand 1 fingers and wrist,
     [20:40] hand 2, then for movable bases [40:46] hand-2 base and [46:52] hand-1 base
     (Tx, Ty, Tz, Rx, Ry, Rz each).
+
+    Reset: the model's initial state, a random rotation of eggs and blocks (pens keep
+    theirs), 10 zero-action steps, then the goal. The overarm family instead starts from
+    its fixed wound-back grip at time 0; from there a zero action throws the object, as
+    the base servos swing hand 2 back upright. Episodes last 75 steps and never terminate;
+    SPEC §2 gives the two-hand tasks no drop rule, so the dense reward never zeroes.
     """
 
     def __init__(self, family: str, shape: ObjectShape, sparse: bool = False, **kwargs):
