@@ -52,6 +52,13 @@ def _plan(args: argparse.Namespace) -> None:
         print(f"wrote {record_demonstration(args.out, args.video)}")
 
 
+def _gallery(args: argparse.Namespace) -> None:
+    from dexterous.gallery import render_gallery
+
+    for path in render_gallery(args.out, width=args.width, height=args.height):
+        print(f"wrote {path}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dexterous", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -68,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     video.add_argument("--width", type=int, default=480, help="frame width in pixels")
     video.add_argument("--height", type=int, default=480, help="frame height in pixels")
     video.set_defaults(func=_video)
+    gallery = sub.add_parser("gallery", help="render one picture per two-hand family (docs/gallery)")
+    gallery.add_argument("--out", type=Path, default=Path("docs/gallery"), help="folder for the PNGs")
+    gallery.add_argument("--width", type=int, default=480, help="image width in pixels")
+    gallery.add_argument("--height", type=int, default=360, help="image height in pixels")
+    gallery.set_defaults(func=_gallery)
     plan = sub.add_parser("plan", help="plan episodes with TOPDM or MPPI and record demonstrations")
     plan.add_argument("env", help="environment id (namespace optional)")
     plan.add_argument("--planner", choices=["topdm", "mppi"], default="topdm")

@@ -88,7 +88,7 @@ def _add_world(world: mujoco.MjSpec, scene: Scene) -> None:
         world.add_material(name=name, specular=0, shininess=0.5, rgba=rgba)
     world.worldbody.add_geom(
         name="floor", type=mujoco.mjtGeom.mjGEOM_PLANE, pos=[1, 1, scene.floor_z],
-        size=[1, 1, 1], condim=3, material="floor",
+        size=[3, 3, 1], condim=3, material="floor",  # planes collide everywhere: size is only drawn
     )
     world.worldbody.add_light(
         name="light0", type=mujoco.mjtLightType.mjLIGHT_DIRECTIONAL, pos=[0, 1, 4],

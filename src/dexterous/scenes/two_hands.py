@@ -133,10 +133,10 @@ OVERARM_START = HeldStart(
                                   "pen": (0.5, 0.5, 0.5, 0.5)}),
 )
 
-_HANDOVER_CAMERA = CameraView(lookat=(1.0, 0.75, 0.18), distance=0.95, azimuth=160.0, elevation=-25.0)
-_UNDERARM_CAMERA = CameraView(lookat=(1.0, 0.67, 0.3), distance=1.35, azimuth=160.0, elevation=-18.0)
-_HARD_CAMERA = CameraView(lookat=(1.0, 0.67, 0.3), distance=1.95, azimuth=160.0, elevation=-18.0)
-_OVERARM_CAMERA = CameraView(lookat=(1.0, 0.6, 0.35), distance=1.7, azimuth=160.0, elevation=-12.0)
+_HANDOVER_CAMERA = CameraView(lookat=(1.0, 0.75, 0.2), distance=0.95, azimuth=170.0, elevation=-30.0)
+_UNDERARM_CAMERA = CameraView(lookat=(1.0, 0.67, 0.35), distance=1.5, azimuth=170.0, elevation=-22.0)
+_HARD_CAMERA = CameraView(lookat=(1.0, 0.67, 0.35), distance=2.2, azimuth=170.0, elevation=-22.0)
+_OVERARM_CAMERA = CameraView(lookat=(1.0, 0.57, 0.42), distance=2.0, azimuth=170.0, elevation=-12.0)
 
 _UNDERARM_MOUNTS = (_movable((1.0, 1.35, 0.35), UNDERARM_1), _movable((1.0, 0.0, 0.35), UNDERARM_2))
 
