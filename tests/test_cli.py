@@ -44,3 +44,9 @@ def test_video_replays_a_demonstration(tmp_path):
 def test_video_needs_exactly_one_source(tmp_path, capsys):
     assert main(["video", "--out", str(tmp_path / "x.mp4")]) == 2
     assert "give either an environment id or --demo" in capsys.readouterr().err
+
+
+def test_video_of_a_two_hand_scene(tmp_path):
+    out = tmp_path / "catch.mp4"
+    assert main(["video", "TwoBlockCatchUnderArm-v1", "--out", str(out), "--steps", "2", "--width", "80", "--height", "64"]) == 0
+    assert iio.imread(out).shape == (3, 64, 80, 3)
