@@ -25,7 +25,8 @@ from benchmarks.common import write_results
 from dexterous.envs.base import SUBSTEPS
 from dexterous.sim.batch import BatchEvaluator
 
-DEFAULT_ENVS = ["dexterous/PenSpin-v1", "dexterous/HandManipulateBlockFull-v1"]
+DEFAULT_ENVS = ["dexterous/PenSpin-v1", "dexterous/HandManipulateBlockFull-v1", "dexterous/EggCatchUnderarm-v1"]
+"""One hand (pen, block) and two hands on movable bases with the object held."""
 
 
 def _timed(fn, min_seconds: float) -> tuple[int, float]:

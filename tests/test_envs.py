@@ -1,5 +1,7 @@
 """Behaviour every registered environment must have (the Gymnasium-Robotics test pattern)."""
 
+import re
+
 import gymnasium
 import numpy as np
 import pytest
@@ -11,12 +13,20 @@ SPEC_DIMS = {
     "PenSpin": (61, 20, 0, 250),
     "HandManipulateBlockFull": (61, 20, 7, 75),
     "HandManipulatePenFull": (61, 20, 7, 75),
+    "HandOver": (109, 40, 7, 75),
+    "CatchUnderarm": (133, 52, 7, 75),
+    "CatchUnderarmHard": (133, 52, 7, 75),
+    "CatchOverarm": (133, 52, 7, 75),
+    "TwoCatchUnderArm": (146, 52, 14, 75),
 }
-"""(observation, action, goal, episode steps) of SPEC §3, by family."""
+"""(observation, action, goal, episode steps) of SPEC §2 and §3, by family."""
 
 
 def _family(env_id: str) -> str:
-    return env_id.split("/")[1].rsplit("-v", 1)[0].removesuffix("Sparse")
+    """`EggHandOverSparse-v1` → `HandOver`, `TwoPenCatchUnderArm-v1` → `TwoCatchUnderArm`."""
+    name = env_id.split("/")[1].rsplit("-v", 1)[0].removesuffix("Sparse")
+    two_hand = re.fullmatch(r"(Two)?(?:Egg|Block|Pen)(HandOver|Catch\w+)", name)
+    return "".join(filter(None, two_hand.groups())) if two_hand else name
 
 
 def test_check_env(env_id):

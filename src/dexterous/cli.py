@@ -31,10 +31,15 @@ def _envs(args: argparse.Namespace) -> None:
 
 
 def _video(args: argparse.Namespace) -> None:
-    from dexterous.video import record_episode
+    from dexterous.video import record_demonstration, record_episode
 
-    path = record_episode(args.env, args.out, steps=args.steps, seed=args.seed, policy=args.policy,
-                          width=args.width, height=args.height)
+    if (args.env is None) == (args.demo is None):
+        raise ValueError("give either an environment id or --demo FILE_OR_FOLDER, not both or neither")
+    if args.demo is not None:
+        path = record_demonstration(args.demo, args.out, episode=args.episode, width=args.width, height=args.height)
+    else:
+        path = record_episode(args.env, args.out, steps=args.steps, seed=args.seed, policy=args.policy,
+                              width=args.width, height=args.height)
     print(f"wrote {path}")
 
 
@@ -49,6 +54,13 @@ def _plan(args: argparse.Namespace) -> None:
         from dexterous.video import record_demonstration
 
         print(f"wrote {record_demonstration(args.out, args.video)}")
+
+
+def _gallery(args: argparse.Namespace) -> None:
+    from dexterous.gallery import render_gallery
+
+    for path in render_gallery(args.out, width=args.width, height=args.height):
+        print(f"wrote {path}")
 
 
 def _train(args: argparse.Namespace) -> None:
@@ -106,7 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("envs", help="list the registered environments").set_defaults(func=_envs)
     video = sub.add_parser("video", help="render an episode of an environment to an mp4")
-    video.add_argument("env", help="environment id, e.g. dexterous/PenSpin-v1 (namespace optional)")
+    video.add_argument("env", nargs="?", help="environment id, e.g. dexterous/PenSpin-v1 (namespace optional)")
+    video.add_argument("--demo", type=Path, default=None,
+                       help="replay a demonstration instead: an episode file, or a folder with --episode")
+    video.add_argument("--episode", type=int, default=0, help="episode of a demonstration folder")
     video.add_argument("--out", type=Path, required=True, help="mp4 file to write")
     video.add_argument("--steps", type=int, default=None, help="steps to record (default: one episode)")
     video.add_argument("--seed", type=int, default=0, help="reset and policy seed")
@@ -114,6 +129,11 @@ def build_parser() -> argparse.ArgumentParser:
     video.add_argument("--width", type=int, default=480, help="frame width in pixels")
     video.add_argument("--height", type=int, default=480, help="frame height in pixels")
     video.set_defaults(func=_video)
+    gallery = sub.add_parser("gallery", help="render one picture per two-hand family (docs/gallery)")
+    gallery.add_argument("--out", type=Path, default=Path("docs/gallery"), help="folder for the PNGs")
+    gallery.add_argument("--width", type=int, default=480, help="image width in pixels")
+    gallery.add_argument("--height", type=int, default=360, help="image height in pixels")
+    gallery.set_defaults(func=_gallery)
     plan = sub.add_parser("plan", help="plan episodes with TOPDM or MPPI and record demonstrations")
     plan.add_argument("env", help="environment id (namespace optional)")
     plan.add_argument("--planner", choices=["topdm", "mppi"], default="topdm")
@@ -167,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (ValueError, OSError) as err:  # our errors say what is wrong: show them plainly
+    except (ValueError, OSError, IndexError) as err:  # our errors say what is wrong: show them plainly
         print(f"dexterous {args.command}: error: {err}", file=sys.stderr)
         return 2
     return 0

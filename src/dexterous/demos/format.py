@@ -56,6 +56,8 @@ class Demonstration:
     """Reset seed of the episode."""
     goal: np.ndarray
     """(G,) the episode's goal."""
+    action_size: int
+    """A, the environment's action size (the previous action before step 0 is zeros(A))."""
     states: list[np.ndarray] = field(default_factory=list)
     """MuJoCo integration state before each step (T+1 once a step is recorded)."""
     observations: list[np.ndarray] = field(default_factory=list)
@@ -87,7 +89,7 @@ class Demonstration:
         """The exact snapshot before step k (k = num_steps: after the last step)."""
         if not 0 <= k < len(self.states):
             raise IndexError(f"step {k} is outside this demonstration's 0..{len(self.states) - 1}")
-        prev = self.actions[k - 1] if k > 0 else np.zeros_like(self.actions[0] if self.actions else np.zeros(0))
+        prev = self.actions[k - 1] if k > 0 else np.zeros(self.action_size)
         return Snapshot(env_id=self.env_id, state=self.states[k], goal=self.goal, step=k,
                         prev_action=prev, rng_state=self.rng_states[k])
 
@@ -103,13 +105,13 @@ class Demonstration:
         path = Path(path)
         arrays = {
             "states": np.array(self.states), "goal": np.asarray(self.goal, dtype=np.float64),
-            "observations": np.array(self.observations), "actions": np.array(self.actions).reshape(self.num_steps, -1),
+            "observations": np.array(self.observations), "actions": np.array(self.actions).reshape(self.num_steps, self.action_size),
             "means": np.array(self.means), "rewards": np.array(self.rewards, dtype=np.float64),
             "successes": np.array(self.successes, dtype=bool),
             "predicted_returns": np.array(self.predicted_returns, dtype=np.float64),
         }
         meta = {**self.meta, "format": FORMAT, "version": VERSION, "env_id": self.env_id, "seed": self.seed,
-                "rng_states": self.rng_states}
+                "action_size": self.action_size, "rng_states": self.rng_states}
         tmp = path.with_name(path.name + ".tmp")
         with tmp.open("wb") as f:
             np.savez(f, meta=np.array(json.dumps(meta)), **arrays)
@@ -133,6 +135,9 @@ class Demonstration:
             raise DemoError(f"{path} is not a dexterous demonstration of format version {VERSION} "
                             f"(found format={meta.get('format')!r}, version={meta.get('version')!r})")
         t = arrays["actions"].shape[0]
+        if arrays["actions"].shape[1:] != (meta.get("action_size"),):
+            raise DemoError(f"demonstration file {path} is inconsistent: actions of shape {arrays['actions'].shape} "
+                            f"for action size {meta.get('action_size')}; delete it and plan again")
         expected = {"states": t + 1, "observations": t + 1, "means": t, "rewards": t, "successes": t,
                     "predicted_returns": t}
         wrong = {k: arrays[k].shape[0] for k, n in expected.items() if arrays[k].shape[0] != n}
@@ -141,6 +146,7 @@ class Demonstration:
                             f"and {len(meta.get('rng_states', []))} rng states; delete it and plan again")
         rng_states = meta.pop("rng_states")
         return cls(env_id=meta["env_id"], seed=int(meta["seed"]), goal=arrays["goal"],
+                   action_size=int(meta.pop("action_size")),
                    states=list(arrays["states"]), observations=list(arrays["observations"]), rng_states=rng_states,
                    actions=list(arrays["actions"]), means=list(arrays["means"]),
                    rewards=arrays["rewards"].tolist(), successes=arrays["successes"].tolist(),

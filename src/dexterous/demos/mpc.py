@@ -10,6 +10,7 @@ resumes where it stopped and finishes exactly as an uninterrupted run would.
 from __future__ import annotations
 
 import dataclasses
+import os
 import platform
 import time
 from collections.abc import Callable
@@ -50,9 +51,9 @@ def versions() -> dict[str, str]:
     return {p: version(p) for p in PACKAGES}
 
 
-def _meta(env_id: str, seed: int, config: TOPDMConfig, planner_name: str) -> dict[str, Any]:
+def _meta(config: TOPDMConfig, planner_name: str) -> dict[str, Any]:
     return {"planner": planner_name, "config": dataclasses.asdict(config), "versions": versions(),
-            "machine": {"node": platform.node(), "cpu_count": __import__("os").cpu_count(),
+            "machine": {"node": platform.node(), "cpu_count": os.cpu_count(),
                         "platform": platform.platform()},
             "complete": False, "step_seconds": [], "env_steps": 0, "planner_rng": None}
 
@@ -82,7 +83,8 @@ def plan_episode(env_id: str, config: TOPDMConfig, seed: int, path: str | Path, 
         planner.resume(rng, demo.means[-1] if demo.means else None)
     else:
         demo = Demonstration(env_id=unwrapped.env_id, seed=seed, goal=unwrapped.goal.copy(),
-                             meta=_meta(unwrapped.env_id, seed, config, planner_name))
+                             action_size=env.action_space.shape[0],
+                             meta=_meta(config, planner_name))
         demo.states.append(unwrapped.snapshot().state)
         demo.observations.append(flat_observation(obs))
         demo.rng_states.append(unwrapped.snapshot().rng_state)

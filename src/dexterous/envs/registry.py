@@ -8,6 +8,8 @@ from typing import Any
 
 import gymnasium
 
+from dexterous.scenes.two_hands import LAYOUTS, SHAPES
+
 NAMESPACE = "dexterous"
 
 
@@ -23,10 +25,16 @@ class EnvEntry:
     """Constructor arguments."""
     version: int = 1
     """Id version suffix."""
+    aliases: tuple[str, ...] = ()
+    """Other accepted names (registered too; `make` resolves them to `id`)."""
 
     @property
     def id(self) -> str:
         return f"{NAMESPACE}/{self.name}-v{self.version}"
+
+    @property
+    def alias_ids(self) -> tuple[str, ...]:
+        return tuple(f"{NAMESPACE}/{alias}-v{self.version}" for alias in self.aliases)
 
 
 ENTRIES: list[EnvEntry] = [EnvEntry("PenSpin", "dexterous.envs.pen_spin:PenSpinEnv")]
@@ -37,6 +45,15 @@ for _shape in ("Block", "Pen"):
             "dexterous.envs.manipulate:ManipulateEnv",
             {"shape": _shape.lower(), "sparse": _sparse},
         ))
+for _family, _layout in LAYOUTS.items():
+    for _shape in SHAPES:
+        for _suffix, _sparse in (("", False), ("Sparse", True)):
+            ENTRIES.append(EnvEntry(
+                _layout.name(_shape) + _suffix,
+                "dexterous.envs.two_hands:TwoHandEnv",
+                {"family": _family, "shape": _shape, "sparse": _sparse},
+                aliases=tuple(alias + _suffix for alias in _layout.aliases(_shape)),
+            ))
 
 
 def register_all() -> None:
@@ -46,13 +63,18 @@ def register_all() -> None:
     so that restoring a snapshot also restores the step count that truncation uses.
     """
     for entry in ENTRIES:
-        if entry.id not in gymnasium.registry:
-            gymnasium.register(id=entry.id, entry_point=entry.entry_point, kwargs=dict(entry.kwargs))
+        for env_id in (entry.id, *entry.alias_ids):
+            if env_id not in gymnasium.registry:
+                gymnasium.register(id=env_id, entry_point=entry.entry_point, kwargs=dict(entry.kwargs))
 
 
 def env_ids() -> list[str]:
-    """Ids of every registered dexterous environment."""
+    """Ids of every dexterous environment, canonical spellings only (no aliases)."""
     return [e.id for e in ENTRIES]
+
+
+_CANONICAL = {alias: e.id for e in ENTRIES for alias in e.alias_ids}
+"""Alias id → canonical id."""
 
 
 class UnknownEnvError(ValueError):
@@ -62,10 +84,13 @@ class UnknownEnvError(ValueError):
 def make(env_id: str, **kwargs) -> gymnasium.Env:
     """`gymnasium.make` with an error that lists the ids and suggests the closest.
 
-    The namespace may be left out: `make("PenSpin-v1")`.
+    The namespace may be left out: `make("PenSpin-v1")`. Aliases (the original's spelling
+    variants, e.g. `TwoEggCatchUnderarm`) make the canonical environment, so its
+    `spec.id`, and the snapshots it takes, use the canonical id.
     """
     if "/" not in env_id:
         env_id = f"{NAMESPACE}/{env_id}"
+    env_id = _CANONICAL.get(env_id, env_id)
     if env_id not in env_ids():
         close = difflib.get_close_matches(env_id, env_ids(), n=3, cutoff=0.5)
         hint = f" Did you mean {', '.join(close)}?" if close else ""

@@ -52,6 +52,7 @@ def build_model(scene: Scene) -> mujoco.MjModel:
     world = mujoco.MjSpec()
     world.option.timestep = 0.002
     world.option.iterations = 20
+    world.compiler.degree = False  # Euler angles in Scene data are radians
     world.visual.quality.shadowsize = 4096
     world.visual.map.fogstart, world.visual.map.fogend = 3.0, 5.0
     _add_world(world, scene)
@@ -87,7 +88,7 @@ def _add_world(world: mujoco.MjSpec, scene: Scene) -> None:
         world.add_material(name=name, specular=0, shininess=0.5, rgba=rgba)
     world.worldbody.add_geom(
         name="floor", type=mujoco.mjtGeom.mjGEOM_PLANE, pos=[1, 1, scene.floor_z],
-        size=[1, 1, 1], condim=3, material="floor",
+        size=[3, 3, 1], condim=3, material="floor",  # planes collide everywhere: size is only drawn
     )
     world.worldbody.add_light(
         name="light0", type=mujoco.mjtLightType.mjLIGHT_DIRECTIONAL, pos=[0, 1, 4],
@@ -101,6 +102,16 @@ def _hand_source() -> str:
     return hand_xml()
 
 
+def _set_euler(body: mujoco.MjsBody, euler: tuple[float, float, float]) -> None:
+    """Orient `body` by xyz Euler angles (rad), replacing any orientation it had.
+
+    Setting `alt.euler` alone is silently ignored unless `alt.type` says Euler: a body made
+    with `add_body` starts with a quaternion orientation.
+    """
+    body.alt.type = mujoco.mjtOrientation.mjORIENTATION_EULER
+    body.alt.euler = euler
+
+
 def _attach_hand(world: mujoco.MjSpec, i: int, mount: HandMount) -> None:
     child = mujoco.MjSpec.from_string(_hand_source())
     for field in _CHILD_SIZES:
@@ -108,7 +119,7 @@ def _attach_hand(world: mujoco.MjSpec, i: int, mount: HandMount) -> None:
     child.njmax = child.nconmax = -1  # let MuJoCo size the constraint arena for the scene
     body = child.body(MOUNT_BODY)
     body.pos = mount.pos
-    body.alt.euler = mount.euler
+    _set_euler(body, mount.euler)
     if mount.movable:
         _add_base(child, body)
     frame = world.worldbody.add_frame()
@@ -142,14 +153,14 @@ def _add_base(child: mujoco.MjSpec, mount: mujoco.MjsBody) -> None:
 
 def _add_object(world: mujoco.MjSpec, j: int, obj: ObjectPlacement, ghost: bool) -> None:
     body = world.worldbody.add_body(name=object_name(j), pos=obj.pos)
-    body.alt.euler = obj.euler
+    _set_euler(body, obj.euler)
     _add_shape(body, obj, name=object_name(j), collide=True)
     body.add_joint(
         name=f"{object_name(j)}:joint", type=mujoco.mjtJoint.mjJNT_FREE, damping=OBJECT_DAMPING
     )
     if ghost:
         target = world.worldbody.add_body(name=target_name(j), pos=obj.pos, mocap=True)
-        target.alt.euler = obj.euler
+        _set_euler(target, obj.euler)
         _add_shape(target, obj, name=target_name(j), collide=False)
 
 
