@@ -17,6 +17,7 @@ benchmarks/results/train_throughput.json.
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -55,6 +56,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2, help="runs of each side, alternating")
     args = parser.parse_args()
     steps = args.random + args.train
+    load_before = os.getloadavg()[0]  # the 2 cores are shared: say how busy they were
     with tempfile.TemporaryDirectory() as tmp:
         demos = Path(tmp) / "demos"
         run_plan(PlanRun(ENV, preset="smoke", threads=1), demos, use_ray=False, progress=False)
@@ -74,7 +76,8 @@ def main() -> None:
                "bare_env_steps_per_s": [round(r, 1) for r in rates["bare"]],
                "ours_env_steps_per_s": [round(r, 1) for r in rates["ours"]],
                "overhead": round(overhead, 4), "overhead_target": 0.10,
-               "median_overhead": round(float(np.median(rates["bare"]) / np.median(rates["ours"]) - 1.0), 4)}
+               "median_overhead": round(float(np.median(rates["bare"]) / np.median(rates["ours"]) - 1.0), 4),
+               "load_average_1min": {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)}}
     print(f"wrote {write_results('train_throughput', figures)}")
 
 

@@ -48,7 +48,8 @@ def plot_runs(run_dirs: Sequence[str | Path], out_png: str | Path, metric: str =
     for label, runs in sorted(curves.items()):
         steps = sorted(set().union(*runs))
         values = [[run[s] for run in runs if s in run] for s in steps]
-        ax.plot(steps, [np.median(v) for v in values], marker="o", markersize=3, label=f"{label} ({len(runs)} run{'s' * (len(runs) > 1)})")
+        runs_text = f"{len(runs)} run{'s' if len(runs) > 1 else ''}"
+        ax.plot(steps, [np.median(v) for v in values], marker="o", markersize=3, label=f"{label} ({runs_text})")
         ax.fill_between(steps, [min(v) for v in values], [max(v) for v in values], alpha=0.25)
     ax.set_xlabel("environment steps")
     ax.set_ylabel(metric.replace("_", " "))

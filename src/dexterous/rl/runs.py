@@ -138,11 +138,8 @@ def train(config: OffPolicyConfig, out: str | Path, progress: bool = True) -> Tr
         steps = model.num_timesteps
         if steps % config.eval_every == 0 and steps not in evaluated:
             start = time.perf_counter()
-            last = {"steps": steps, "time": time.strftime("%Y-%m-%dT%H:%M:%S"), **recipe.evaluate(policy)}
+            last = _evaluate(recipe, policy, model, out)
             seconds["eval"] += time.perf_counter() - start
-            _log(model, {f"eval/{k}": v for k, v in last.items() if k != "steps"})
-            with (out / EVALUATIONS).open("a") as f:
-                f.write(json.dumps(last) + "\n")
             evaluated.add(steps)
             bar.set_postfix(mean_return=f"{last['mean_return']:.2f}")
         if steps >= config.steps:
@@ -163,8 +160,18 @@ def train(config: OffPolicyConfig, out: str | Path, progress: bool = True) -> Tr
             seconds["checkpoint"] += time.perf_counter() - start
         bar.update(target - steps)
     bar.close()
+    venv.close()
     return TrainSummary(model.num_timesteps, resumed_from, seconds["learn"], seconds["eval"],
                         seconds["checkpoint"], last)
+
+
+def _evaluate(recipe: Recipe, policy: Policy, model: TD3, out: Path) -> dict[str, Any]:
+    """Evaluate now; append the record to evaluations.jsonl and its scalars to TensorBoard."""
+    record = {"steps": model.num_timesteps, "time": time.strftime("%Y-%m-%dT%H:%M:%S"), **recipe.evaluate(policy)}
+    with (out / EVALUATIONS).open("a") as f:
+        f.write(json.dumps(record) + "\n")
+    _log(model, {f"eval/{k}": v for k, v in record.items() if k != "steps"})
+    return record
 
 
 def make_policy(model: TD3, normalizer: VecNormalize) -> Policy:
@@ -283,7 +290,8 @@ def _resume(recipe: Recipe, checkpoint: Path, env: gymnasium.Env) -> tuple[TD3, 
         raise ValueError(f"checkpoint {checkpoint} does not match this run's environment (demo restarts)")
     if restarts is not None:
         ongoing = checkpoint / "ongoing.npz"
-        restarts.set_state(RestartState(**state["restarts"], ongoing=Snapshot.load(ongoing) if ongoing.exists() else None))
+        ongoing_snapshot = Snapshot.load(ongoing) if ongoing.exists() else None
+        restarts.set_state(RestartState(**state["restarts"], ongoing=ongoing_snapshot))
     _set_rng_state(model, state["rng"])
     return model, venv
 

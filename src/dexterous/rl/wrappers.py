@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import gymnasium
 import numpy as np
@@ -50,9 +49,8 @@ class ActionCoupling(gymnasium.Wrapper):
         if not hasattr(env.unwrapped, "prev_action"):
             raise ValueError(f"{env.unwrapped} has no prev_action: ActionCoupling needs a dexterous HandEnv")
         obs, act = env.observation_space, env.action_space
-        self.observation_space = gymnasium.spaces.Box(
-            np.concatenate([obs.low, act.low]).astype(obs.dtype), np.concatenate([obs.high, act.high]).astype(obs.dtype),
-            dtype=obs.dtype)
+        low, high = np.concatenate([obs.low, act.low]), np.concatenate([obs.high, act.high])
+        self.observation_space = gymnasium.spaces.Box(low.astype(obs.dtype), high.astype(obs.dtype), dtype=obs.dtype)
         self._low, self._high = act.low.astype(np.float64), act.high.astype(np.float64)
 
     @property
