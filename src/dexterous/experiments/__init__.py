@@ -1,0 +1,1 @@
+"""The paper's experiments as commands: figure configs, a resumable runner, figures and reports."""

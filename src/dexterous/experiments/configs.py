@@ -1,0 +1,200 @@
+"""The paper's experiments as frozen configs: one `FigureConfig` per figure, at a budget.
+
+A figure is a set of tasks × methods × seeds. A method either plans episodes (TOPDM,
+MPPI, the fig. 4 ablations) or trains a policy (TD3, TD3 + demo restarts, HER). A
+`Budget` scales everything together: the planners' preset (samples and iterations), the
+seeds, and the training steps; `paper` is the paper's (SPEC §4–§5), `cpu` fits the 2-core
+reference machine in hours, `smoke` runs every code path in seconds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from dexterous.planning.configs import PRESETS, VARIANTS
+
+MethodKind = Literal["plan", "td3", "her"]
+
+
+@dataclass(frozen=True)
+class Method:
+    """One line of a figure's legend."""
+
+    label: str
+    """Legend name, as the paper writes it (e.g. "MPPI κ=20")."""
+    kind: MethodKind
+    """plan (an MPC planner), td3 (TD3, optionally with demo restarts) or her (DDPG + HER)."""
+    planner: str = "topdm"
+    """plan: the fig. 4 variant (topdm, mod1+2, mod1, mppi)."""
+    kappa: float | None = None
+    """plan with mppi: the temperature κ."""
+    beta: float = 0.7
+    """td3: action coupling β."""
+    demos_from: str | None = None
+    """td3: label of this figure's planning method whose episodes on the same task are the
+    demonstrations to restart from; None trains plain TD3."""
+    her_variant: str = "new"
+    """her: "original" (random action probability 0.3) or "new" (0)."""
+    shown: bool = True
+    """False for a method run only to feed another (demonstrations), left out of tables."""
+
+    @property
+    def slug(self) -> str:
+        """File-system name of the method: its label in lower case, symbols spelled out."""
+        text = self.label.lower().replace("κ", "kappa").replace("β", "beta").replace("+", "plus")
+        return re.sub(r"[^a-z0-9.]+", "_", text).strip("_")
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("plan", "td3", "her"):
+            raise ValueError(f"method kind must be plan, td3 or her, got {self.kind!r}")
+        if self.kind == "plan" and self.planner not in VARIANTS:
+            raise ValueError(f"planner must be one of {sorted(VARIANTS)}, got {self.planner!r}")
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much of everything a figure spends."""
+
+    name: str
+    """smoke, cpu or paper."""
+    planner_preset: str
+    """Preset of `dexterous.planning.preset` for every planning method."""
+    seeds: int
+    """Planned episodes (reset seeds 0..K−1) and training runs (seeds 0..K−1) per task and method."""
+    td3_steps: int
+    """Environment steps of each TD3 run."""
+    her_steps: int
+    """Environment steps of each HER run."""
+    train_overrides: tuple[tuple[str, Any], ...] = ()
+    """Training config fields replaced at this budget (smoke: tiny networks, few evaluations)."""
+
+    def __post_init__(self) -> None:
+        if self.planner_preset not in PRESETS:
+            raise ValueError(f"planner_preset must be one of {PRESETS}, got {self.planner_preset!r}")
+        if self.seeds < 1:
+            raise ValueError(f"seeds must be ≥ 1, got {self.seeds}")
+
+
+BUDGETS: dict[str, Budget] = {
+    "smoke": Budget("smoke", "smoke", seeds=1, td3_steps=120, her_steps=120, train_overrides=(
+        ("learning_starts", 40), ("batch_size", 16), ("hidden", (16, 16)), ("buffer_size", 1000),
+        ("eval_every", 60), ("eval_episodes", 1), ("checkpoint_every", 60), ("log_every", 30))),
+    "cpu": Budget("cpu", "cpu", seeds=5, td3_steps=200_000, her_steps=100_000),
+    "paper": Budget("paper", "paper", seeds=10, td3_steps=10_000_000, her_steps=1_000_000),
+}
+"""smoke: seconds per run. cpu: the planners' cpu preset (~10 min per episode on 2 cores),
+5 seeds, 200k TD3 and 100k HER steps (2% and 10% of the paper's). paper: SPEC §4–§5, with
+10 runs per method as the paper's PenSpin curves (the paper does not state its episode
+counts for the planners; 10 is ours)."""
+
+
+@dataclass(frozen=True)
+class FigureConfig:
+    """Everything that defines one figure of the paper at one budget."""
+
+    name: str
+    """fig2, fig3, fig4, fig5, appB or appC."""
+    title: str
+    """What the figure shows, as a caption."""
+    tasks: tuple[str, ...]
+    """Environment ids, in the figure's order."""
+    methods: tuple[Method, ...]
+    """Methods, in the legend's order."""
+    budget: Budget
+    """Samples, iterations, seeds and training steps."""
+    seeds: int = 0
+    """Seeds per task and method; 0 takes the budget's."""
+    metrics: tuple[str, ...] = ("final_success", "return")
+    """What the figure's table and bars report per method."""
+    paper: dict[str, str] = field(default_factory=dict)
+    """The paper's reported result per "task|method" (SPEC §6), quoted in reports."""
+
+    def __post_init__(self) -> None:
+        labels = [m.label for m in self.methods]
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"{self.name}: method labels must be unique, got {labels}")
+        for method in self.methods:
+            if method.demos_from is not None and method.demos_from not in labels:
+                raise ValueError(f"{self.name}: {method.label} restarts from {method.demos_from!r}, "
+                                 "which is not a method of the figure")
+
+    @property
+    def n_seeds(self) -> int:
+        return self.seeds or self.budget.seeds
+
+    def method(self, label: str) -> Method:
+        return next(m for m in self.methods if m.label == label)
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+TOPDM = Method("TOPDM", "plan", "topdm")
+MPPI_1 = Method("MPPI κ=1", "plan", "mppi", kappa=1.0)
+MPPI_20 = Method("MPPI κ=20", "plan", "mppi", kappa=20.0)
+HER = Method("HER", "her", her_variant="original")
+HER_NEW = Method("HER new", "her", her_variant="new")
+
+_SINGLE_HAND = ("dexterous/HandManipulateBlockFull-v1", "dexterous/HandManipulatePenFull-v1")
+_TWO_HANDS = ("dexterous/EggHandOver-v1", "dexterous/BlockHandOver-v1", "dexterous/PenHandOver-v1",
+              "dexterous/EggCatchUnderarm-v1", "dexterous/EggCatchOverarm-v1", "dexterous/TwoEggCatchUnderArm-v1")
+_PEN_SPIN = ("dexterous/PenSpin-v1",)
+_DEMOS = Method("TOPDM", "plan", "topdm")
+_TOPDM_PAPER = {
+    "dexterous/HandManipulateBlockFull-v1|TOPDM": "≈100% success",
+    "dexterous/HandManipulatePenFull-v1|TOPDM": "≈83% success",
+    **{f"{task}|{m}": "≤15% success" for task in _SINGLE_HAND for m in ("MPPI κ=1", "MPPI κ=20", "HER", "HER new")},
+}
+
+_FIGURES: dict[str, dict[str, Any]] = {
+    "fig2": dict(
+        title="Single-hand HandManipulate*Full: TOPDM vs MPPI (κ 1, 20) vs HER (original, new)",
+        tasks=_SINGLE_HAND, methods=(TOPDM, MPPI_1, MPPI_20, HER, HER_NEW), paper=_TOPDM_PAPER),
+    "fig3": dict(
+        title="Two-hand tasks: TOPDM vs MPPI κ=20 vs HER new",
+        tasks=_TWO_HANDS, methods=(TOPDM, MPPI_20, HER_NEW),
+        paper={**{f"{t}|TOPDM": "≈100% success" for t in _TWO_HANDS if "Pen" not in t and "Two" not in t},
+               "dexterous/PenHandOver-v1|TOPDM": "≈80% success",
+               "dexterous/TwoEggCatchUnderArm-v1|TOPDM": "≈60% success",
+               **{f"{t}|HER new": "≈0% success" for t in _TWO_HANDS},
+               **{f"{t}|MPPI κ=20": "reasonable attempts, lacks precision" for t in _TWO_HANDS}}),
+    "fig4": dict(
+        title="Ablations from MPPI to TOPDM: mod 1 (top fraction), mod 1+2 (+ carry-over), TOPDM (+ sparse noise)",
+        tasks=("dexterous/HandManipulatePenFull-v1", "dexterous/EggCatchUnderarm-v1", "dexterous/EggHandOver-v1"),
+        methods=(MPPI_20, Method("mod 1", "plan", "mod1"), Method("mod 1+2", "plan", "mod1+2"), TOPDM),
+        paper={"dexterous/HandManipulatePenFull-v1|TOPDM": "≈83% success"}),
+    "fig5": dict(
+        title="PenSpin: TOPDM, MPPI, TD3 and TD3 + demo restarts (return per 250 steps)",
+        tasks=_PEN_SPIN,
+        methods=(TOPDM, MPPI_20, Method("TD3", "td3"), Method("TD3 + demos", "td3", demos_from="TOPDM")),
+        metrics=("return",),
+        paper={"dexterous/PenSpin-v1|TD3 + demos": "median of 10 runs far above TOPDM, TD3 and MPPI"}),
+    "appB": dict(
+        title="PenSpin, TD3 + demo restarts: action coupling β = 0.7 vs β = 1.0 (per run)",
+        tasks=_PEN_SPIN,
+        methods=(dataclasses.replace(_DEMOS, shown=False),
+                 Method("TD3 + demos β=0.7", "td3", beta=0.7, demos_from="TOPDM"),
+                 Method("TD3 + demos β=1.0", "td3", beta=1.0, demos_from="TOPDM")),
+        metrics=("return",),
+        paper={"dexterous/PenSpin-v1|TD3 + demos β=0.7": "8/10 runs learn",
+               "dexterous/PenSpin-v1|TD3 + demos β=1.0": "1/10 runs learn"}),
+    "appC": dict(
+        title="Humanoid (gymnasium MuJoCo): TOPDM with τ 40, return weights 1.02^j, rewards after a fall dropped",
+        tasks=("dexterous/Humanoid-v1",), methods=(TOPDM,), metrics=("return",),
+        paper={"dexterous/Humanoid-v1|TOPDM": "return > 15,000"}),
+}
+FIGURES: tuple[str, ...] = tuple(_FIGURES)
+
+
+def figure_config(name: str, budget: str = "cpu", seeds: int | None = None) -> FigureConfig:
+    """The config of figure `name` at budget `budget`, optionally with another seed count."""
+    if name not in _FIGURES:
+        raise ValueError(f"unknown figure {name!r}; choose one of {', '.join(FIGURES)}")
+    if budget not in BUDGETS:
+        raise ValueError(f"unknown budget {budget!r}; choose one of {', '.join(BUDGETS)}")
+    if seeds is not None and (isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1):
+        raise ValueError(f"seeds must be an integer ≥ 1, got {seeds!r}")
+    return FigureConfig(name=name, budget=BUDGETS[budget], seeds=seeds or 0, **_FIGURES[name])

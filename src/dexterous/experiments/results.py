@@ -1,0 +1,166 @@
+"""A results directory: self-describing, resumable, in open formats.
+
+Layout (one folder per figure under the results directory)::
+
+    <results>/<figure>/
+      manifest.json       format, version, the figure's config (budget included), package
+                          versions, machine, created; a rerun must match it
+      runs.jsonl          one JSON object per finished run (`RunRecord`), rewritten atomically
+      plans/<task>/<method>/episode_0000.npz …   planned episodes (dexterous.demos format)
+      train/<task>/<method>/seed_0/ …            training runs (dexterous.rl run directories)
+      <figure>.png, <figure>.svg, videos/        made from the records by `dexterous report`
+
+`<task>` is the environment name without namespace and version, `<method>` the method's
+slug. The records are the raw per-run results: every table and figure is recomputed from
+them, never edited by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from dataclasses import asdict, dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from dexterous.experiments.configs import FigureConfig
+
+FORMAT = "dexterous.experiments"
+VERSION = 1
+MANIFEST = "manifest.json"
+RUNS = "runs.jsonl"
+PACKAGES = ("dexterous", "mujoco", "numpy", "gymnasium", "stable-baselines3", "torch")
+
+
+class ResultsError(ValueError):
+    """A results directory that cannot be used as asked; the message names it."""
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """The outcome of one run: a planned episode or a trained policy's last evaluation."""
+
+    task: str
+    """Environment id."""
+    method: str
+    """Method label (the figure's legend)."""
+    seed: int
+    """Reset seed of the planned episode, or seed of the training run."""
+    kind: str
+    """plan, td3 or her."""
+    ret: float
+    """Planned episode: its sum of dense rewards. Training: the last evaluation's mean return."""
+    final_success: float | None
+    """Planned episode: 1.0 or 0.0 for its final step. HER: the last evaluation's final-step
+    success rate. TD3 on PenSpin: None (no success)."""
+    env_steps: int
+    """Simulated environment steps the run spent (planning rollouts, or training steps)."""
+    wall_s: float
+    """Wall time of the run (sum over resumed pieces for planned episodes)."""
+    path: str
+    """The run's episode file or run directory, relative to the figure folder."""
+    curve: dict[str, list[float]] = field(default_factory=dict)
+    """Training runs: "steps" and each evaluation metric ("mean_return", "success_rate")."""
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        return self.task, self.method, self.seed
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["return"] = data.pop("ret")
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunRecord:
+        data = dict(data)
+        data["ret"] = data.pop("return")
+        return cls(**data)
+
+
+def machine() -> dict[str, Any]:
+    return {"node": platform.node(), "cpu_count": os.cpu_count(), "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine()}
+
+
+def versions() -> dict[str, str]:
+    return {p: version(p) for p in PACKAGES}
+
+
+def open_figure_dir(root: str | Path, figure: FigureConfig) -> Path:
+    """The figure's folder under root, created with its manifest or checked against it."""
+    folder = Path(root) / figure.name
+    path = folder / MANIFEST
+    config = json.loads(json.dumps(figure.to_json()))  # tuples become lists, as on disk
+    if path.exists():
+        manifest = read_manifest(folder)
+        if manifest["config"] != config:
+            differ = sorted(k for k in config if manifest["config"].get(k) != config[k])
+            raise ResultsError(f"{folder} holds {figure.name} results made with other settings "
+                               f"({', '.join(differ)} differ, e.g. budget {manifest['config']['budget']['name']!r}); "
+                               "use another --out directory")
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest = {"format": FORMAT, "version": VERSION, "figure": figure.name, "config": config,
+                "versions": versions(), "machine": machine(), "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    _write_atomically(path, json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
+    return folder
+
+
+def read_manifest(folder: str | Path) -> dict[str, Any]:
+    """A figure folder's manifest; one from another format version is refused by name."""
+    path = Path(folder) / MANIFEST
+    try:
+        manifest = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ResultsError(f"{folder} is not a figure folder of `dexterous reproduce` (no {MANIFEST})") from None
+    except json.JSONDecodeError as err:
+        raise ResultsError(f"{path} is corrupted ({err})") from None
+    if manifest.get("format") != FORMAT:
+        raise ResultsError(f"{path} is not a dexterous results manifest")
+    if manifest.get("version") != VERSION:
+        raise ResultsError(f"{path} has results format version {manifest.get('version')!r}, this dexterous "
+                           f"reads version {VERSION}: rerun `dexterous reproduce` into a new directory")
+    return manifest
+
+
+def read_runs(folder: str | Path) -> list[RunRecord]:
+    """The finished runs of a figure folder (none yet: an empty list)."""
+    path = Path(folder) / RUNS
+    if not path.exists():
+        return []
+    records = []
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        try:
+            records.append(RunRecord.from_json(json.loads(line)))
+        except (json.JSONDecodeError, TypeError, KeyError) as err:
+            raise ResultsError(f"{path} line {number} is not a run record ({err})") from None
+    return records
+
+
+def write_runs(folder: str | Path, records: list[RunRecord]) -> None:
+    """Replace runs.jsonl with records (sorted by task, method, seed), atomically."""
+    lines = [json.dumps(r.to_json(), ensure_ascii=False) for r in sorted(records, key=lambda r: r.key)]
+    _write_atomically(Path(folder) / RUNS, "".join(line + "\n" for line in lines))
+
+
+def figure_dirs(root: str | Path) -> list[Path]:
+    """Every figure folder under a results directory, in the order of FIGURES."""
+    from dexterous.experiments.configs import FIGURES
+
+    root = Path(root)
+    if not root.is_dir():
+        raise ResultsError(f"results directory {root} does not exist")
+    found = [root / name for name in FIGURES if (root / name / MANIFEST).exists()]
+    if not found:
+        raise ResultsError(f"{root} holds no figure folders (run `dexterous reproduce FIGURE --out {root}` first)")
+    return found
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
