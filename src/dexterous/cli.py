@@ -90,6 +90,16 @@ def _curves(args: argparse.Namespace) -> None:
     print(f"wrote {plot_runs(args.runs, args.out, metric=args.metric)}")
 
 
+def _reproduce(args: argparse.Namespace) -> None:
+    from dexterous.experiments.configs import figure_config
+    from dexterous.experiments.runner import reproduce
+
+    figure = figure_config(args.figure, args.budget, seeds=args.seeds)
+    out = args.out or Path("results") / args.budget
+    print(reproduce(figure, out, address=args.address, parallel=False if args.no_ray else None,
+                    max_runs=args.max_runs))
+
+
 def _add_config_flags(parser: argparse.ArgumentParser, cls: type, skip: tuple[str, ...] = ("env_id",)) -> None:
     """One --flag per config field, typed from its annotation, helped by its docstring."""
     from dexterous.rl.configs import field_docs
@@ -149,7 +159,24 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--video", type=Path, default=None, help="after planning, write an mp4 of episode 0")
     plan.set_defaults(func=_plan)
     _add_rl_commands(sub)
+    _add_experiment_commands(sub)
     return parser
+
+
+def _add_experiment_commands(sub) -> None:
+    from dexterous.experiments.configs import BUDGETS, FIGURES
+
+    reproduce = sub.add_parser("reproduce", help="run one of the paper's figures (resumable) and draw it")
+    reproduce.add_argument("figure", choices=FIGURES, help="which figure of the paper")
+    reproduce.add_argument("--budget", choices=list(BUDGETS), default="cpu",
+                           help="smoke (seconds), cpu (hours on 2 cores), paper (the paper's budgets)")
+    reproduce.add_argument("--seeds", type=int, default=None, help="seeds per task and method (default: the budget's)")
+    reproduce.add_argument("--out", type=Path, default=None, help="results directory (default: results/BUDGET)")
+    reproduce.add_argument("--address", default=None, help="existing Ray cluster to run on (default: local Ray)")
+    reproduce.add_argument("--no-ray", action="store_true", help="run one run after another in this process")
+    reproduce.add_argument("--max-runs", type=int, default=None,
+                           help="stop after this many runs finish (rerun to go on)")
+    reproduce.set_defaults(func=_reproduce)
 
 
 def _add_rl_commands(sub) -> None:

@@ -1,0 +1,198 @@
+"""`dexterous reproduce`: run a figure's tasks × methods × seeds, resumably, on Ray.
+
+Each run is a planned episode (`dexterous.demos.mpc.plan_episode`, written after every
+real step) or a training run (`dexterous.rl.train`, checkpointed), in the figure folder
+(layout in `dexterous.experiments.results`). A finished run appends its `RunRecord` to
+runs.jsonl; a rerun skips the runs recorded there and resumes the others from their own
+files, so a killed `reproduce` completes to the same records as an uninterrupted one.
+
+Runs go in two waves: first everything that needs nothing else, then training with demo
+restarts, which needs the figure's planned episodes of the same task. Within a wave runs
+spread over Ray (one core each: planners use a one-thread batch, torch one thread), an
+embedded local Ray by default or an existing cluster at `address` (whose nodes must then
+share the results directory).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from dexterous.experiments.configs import FigureConfig, Method
+from dexterous.experiments.results import RunRecord, open_figure_dir, read_runs, write_runs
+
+
+def task_name(env_id: str) -> str:
+    """"dexterous/EggHandOver-v1" → "EggHandOver": the task's folder name."""
+    return re.sub(r"-v\d+$", "", env_id.rsplit("/", 1)[-1])
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of a figure: a task, a method and a seed."""
+
+    task: str
+    method: Method
+    seed: int
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        return self.task, self.method.label, self.seed
+
+    @property
+    def path(self) -> str:
+        """Where the run's files live, relative to the figure folder."""
+        if self.method.kind == "plan":
+            return f"{plan_folder(self.task, self.method)}/episode_{self.seed:04d}.npz"
+        return f"train/{task_name(self.task)}/{self.method.slug}/seed_{self.seed}"
+
+
+def plan_folder(task: str, method: Method) -> str:
+    """The demonstration folder of a planning method on a task, relative to the figure folder."""
+    return f"plans/{task_name(task)}/{method.slug}"
+
+
+def runs_of(figure: FigureConfig) -> list[RunSpec]:
+    """Every run of the figure, in task, method, seed order."""
+    return [RunSpec(task, method, seed) for task in figure.tasks for method in figure.methods
+            for seed in range(figure.n_seeds)]
+
+
+def planner_config(figure: FigureConfig, spec: RunSpec):
+    from dexterous.planning import preset
+
+    return preset(figure.budget.planner_preset, spec.task, spec.method.planner, kappa=spec.method.kappa)
+
+
+def train_config(figure: FigureConfig, spec: RunSpec, folder: Path):
+    """The training config of a td3 or her run at the figure's budget."""
+    from dexterous.rl import HERConfig, TD3Config
+
+    method, overrides = spec.method, dict(figure.budget.train_overrides)
+    if method.kind == "td3":
+        demos = None
+        if method.demos_from is not None:
+            demos = str((folder / plan_folder(spec.task, figure.method(method.demos_from))).resolve())
+        return TD3Config(env_id=spec.task, steps=figure.budget.td3_steps, seed=spec.seed, beta=method.beta,
+                         demos=demos, **overrides)
+    return HERConfig(env_id=spec.task, steps=figure.budget.her_steps, seed=spec.seed,
+                     variant=method.her_variant, **overrides)
+
+
+def execute(figure: FigureConfig, spec: RunSpec, folder: str, nthread: int | None) -> RunRecord:
+    """Run (or resume) one run to its end and return its record."""
+    folder_path = Path(folder)
+    (folder_path / spec.path).parent.mkdir(parents=True, exist_ok=True)
+    if spec.method.kind == "plan":
+        from dexterous.demos.mpc import plan_episode
+
+        demo = plan_episode(spec.task, planner_config(figure, spec), spec.seed, folder_path / spec.path,
+                            planner_name=spec.method.planner, nthread=nthread)
+        return RunRecord(task=spec.task, method=spec.method.label, seed=spec.seed, kind="plan",
+                         ret=float(np.sum(demo.rewards)),
+                         final_success=float(demo.successes[-1]) if "final_success" in figure.metrics else None,
+                         env_steps=int(demo.meta["env_steps"]), wall_s=float(np.sum(demo.meta["step_seconds"])),
+                         path=spec.path)
+    import torch
+
+    from dexterous.rl import read_evaluations, train
+
+    torch.set_num_threads(1)
+    start = time.perf_counter()
+    summary = train(train_config(figure, spec, folder_path), folder_path / spec.path, progress=False)
+    evaluations = read_evaluations(folder_path / spec.path)
+    curve = {"steps": [float(e["steps"]) for e in evaluations],
+             **{name: [float(e[name]) for e in evaluations] for name in ("mean_return", "success_rate")
+                if name in evaluations[-1]}}
+    return RunRecord(task=spec.task, method=spec.method.label, seed=spec.seed, kind=spec.method.kind,
+                     ret=curve["mean_return"][-1], final_success=curve.get("success_rate", [None])[-1],
+                     env_steps=summary.steps, wall_s=time.perf_counter() - start, path=spec.path, curve=curve)
+
+
+@dataclass(frozen=True)
+class ReproduceSummary:
+    """What a `reproduce` invocation did."""
+
+    figure: str
+    folder: Path
+    runs: int
+    """Runs of the figure."""
+    finished_before: int
+    """Runs already recorded when this invocation started (skipped)."""
+    wall_seconds: float
+
+    def __str__(self) -> str:
+        return (f"{self.figure}: {self.runs} runs finished ({self.finished_before} from before) in "
+                f"{self.wall_seconds:.1f} s; results in {self.folder}")
+
+
+def reproduce(figure: FigureConfig, out: str | Path, address: str | None = None, parallel: bool | None = None,
+              progress: bool = True, max_runs: int | None = None) -> ReproduceSummary:
+    """Run every unfinished run of `figure` into `out/<figure>`; see the module docstring.
+
+    parallel: None runs on Ray when more than one run is pending (or address is given);
+    False runs one after another in this process with all cores per run. max_runs stops
+    after that many runs finish in this invocation (a budget for partial runs).
+    """
+    start = time.perf_counter()
+    folder = open_figure_dir(out, figure)
+    records = {r.key: r for r in read_runs(folder)}
+    before = len(records)
+    specs = [s for s in runs_of(figure) if s.key not in records]
+    budget = len(specs) if max_runs is None else max_runs
+    bar = tqdm(total=len(runs_of(figure)), initial=before, unit="run", desc=figure.name, disable=not progress)
+
+    def finished(record: RunRecord) -> None:
+        records[record.key] = record
+        write_runs(folder, list(records.values()))
+        bar.update(1)
+        bar.set_postfix_str(f"{task_name(record.task)} {record.method} seed {record.seed}: return {record.ret:.2f}")
+
+    waves = [[s for s in specs if s.method.demos_from is None], [s for s in specs if s.method.demos_from]]
+    for wave in waves:
+        wave = wave[:budget]
+        budget -= len(wave)
+        use_ray = parallel if parallel is not None else (address is not None or len(wave) > 1)
+        if use_ray and wave:
+            _run_on_ray(figure, wave, folder, address, finished)
+        else:
+            for spec in wave:
+                finished(execute(figure, spec, str(folder), nthread=None))
+        _index_plans(figure, folder)
+    bar.close()
+    return ReproduceSummary(figure.name, folder, len(records), before, time.perf_counter() - start)
+
+
+def _index_plans(figure: FigureConfig, folder: Path) -> None:
+    """Write index.json of every planning folder with episodes: they are demonstration folders."""
+    from dexterous.demos import write_index
+
+    for task in figure.tasks:
+        for method in figure.methods:
+            plans = folder / plan_folder(task, method)
+            if method.kind == "plan" and any(plans.glob("episode_*.npz")):
+                write_index(plans)
+
+
+def _run_on_ray(figure: FigureConfig, specs: Iterable[RunSpec], folder: Path, address: str | None,
+                finished: Callable[[RunRecord], None]) -> None:
+    import ray
+
+    if not ray.is_initialized():
+        if address is None:
+            ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False, configure_logging=False)
+        else:
+            ray.init(address=address, log_to_driver=False)
+    task = ray.remote(num_cpus=1)(execute)
+    remaining = [task.remote(figure, spec, str(folder.resolve()), 1) for spec in specs]
+    while remaining:
+        done, remaining = ray.wait(remaining, num_returns=1)
+        finished(ray.get(done[0]))  # a failed run raises here, with the worker's traceback
+

@@ -1,0 +1,115 @@
+"""`dexterous reproduce`: figure configs, the results directory, resuming after a kill."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dexterous.cli import main
+from dexterous.experiments.configs import BUDGETS, FIGURES, HER_NEW, TOPDM, FigureConfig, Method, figure_config
+from dexterous.experiments.results import MANIFEST, ResultsError, read_runs
+from dexterous.experiments.runner import reproduce, runs_of
+
+BLOCK = "dexterous/HandManipulateBlockFull-v1"
+SMALL = FigureConfig(name="fig2", title="one task, a planner and HER", tasks=(BLOCK,), methods=(TOPDM, HER_NEW),
+                     budget=BUDGETS["smoke"])
+"""Two runs of a few seconds each: a planned episode (resumes per step) and HER (resumes from checkpoints)."""
+
+
+def _without_times(records):
+    return [dataclasses.replace(r, wall_s=0.0) for r in records]
+
+
+def test_every_figure_has_a_config_at_every_budget():
+    for name in FIGURES:
+        for budget in BUDGETS:
+            figure = figure_config(name, budget)
+            specs = runs_of(figure)
+            assert len(specs) == len(figure.tasks) * len(figure.methods) * BUDGETS[budget].seeds
+            assert len({s.path for s in specs}) == len(specs)  # no two runs share files
+
+
+def test_budgets_scale_planning_seeds_and_training_together():
+    smoke, cpu, paper = (BUDGETS[b] for b in ("smoke", "cpu", "paper"))
+    assert smoke.seeds < cpu.seeds < paper.seeds
+    assert smoke.td3_steps < cpu.td3_steps < paper.td3_steps == 10_000_000
+    assert (smoke.planner_preset, cpu.planner_preset, paper.planner_preset) == ("smoke", "cpu", "paper")
+    assert figure_config("fig5", "cpu", seeds=2).n_seeds == 2
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: figure_config("fig9"), "unknown figure 'fig9'; choose one of fig2"),
+    (lambda: figure_config("fig2", "huge"), "unknown budget 'huge'; choose one of smoke, cpu, paper"),
+    (lambda: figure_config("fig2", "cpu", seeds=0), "seeds must be an integer ≥ 1, got 0"),
+    (lambda: dataclasses.replace(SMALL, methods=(TOPDM, Method("TD3 + demos", "td3", demos_from="MPPI"))),
+     "TD3 + demos restarts from 'MPPI', which is not a method of the figure"),
+])
+def test_bad_figure_requests_are_named(call, message):
+    with pytest.raises(ValueError, match=message.replace("+", r"\+")):
+        call()
+
+
+def test_cli_refuses_an_unknown_figure(capsys):
+    with pytest.raises(SystemExit):
+        main(["reproduce", "fig9", "--budget", "smoke"])
+    assert "invalid choice: 'fig9'" in capsys.readouterr().err
+
+
+def test_a_results_directory_of_other_settings_or_version_is_refused(tmp_path):
+    reproduce(dataclasses.replace(SMALL, methods=(HER_NEW,)), tmp_path, parallel=False, progress=False)
+    other_budget = dataclasses.replace(SMALL, methods=(HER_NEW,), budget=BUDGETS["cpu"])
+    with pytest.raises(ResultsError, match="holds fig2 results made with other settings.*budget 'smoke'"):
+        reproduce(other_budget, tmp_path, parallel=False, progress=False)
+    manifest = tmp_path / "fig2" / MANIFEST
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "version": 0}))
+    with pytest.raises(ResultsError, match="results format version 0.*new directory"):
+        reproduce(dataclasses.replace(SMALL, methods=(HER_NEW,)), tmp_path, parallel=False, progress=False)
+
+
+def test_a_killed_reproduce_completes_to_the_same_records(tmp_path):
+    uninterrupted = reproduce(SMALL, tmp_path / "whole", parallel=False, progress=False)
+    assert uninterrupted.runs == 2
+    expected = read_runs(uninterrupted.folder)
+
+    killed = tmp_path / "killed"
+    script = ("import sys; from tests.experiments.test_reproduce import SMALL; "
+              "from dexterous.experiments.runner import reproduce; "
+              "reproduce(SMALL, sys.argv[1], parallel=False, progress=False)")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
+    proc = subprocess.Popen([sys.executable, "-c", script, str(killed)], env=env)
+    episode = killed / "fig2" / "plans" / "HandManipulateBlockFull" / "topdm" / "episode_0000.npz"
+    deadline = time.monotonic() + 120
+    while not episode.exists() and time.monotonic() < deadline:  # killed a few steps into the episode
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert episode.exists() and read_runs(killed / "fig2") == []
+
+    resumed = reproduce(SMALL, killed, parallel=False, progress=False)
+    assert resumed.finished_before == 0 and resumed.runs == 2
+    assert _without_times(read_runs(resumed.folder)) == _without_times(expected)
+    again = reproduce(SMALL, killed, parallel=False, progress=False)  # nothing left: skips everything
+    assert again.finished_before == 2
+
+
+def test_records_hold_what_the_runs_did(tmp_path):
+    summary = reproduce(SMALL, tmp_path, parallel=False, progress=False)
+    planned, her = sorted(read_runs(summary.folder), key=lambda r: r.kind == "her")
+    from dexterous.demos import Demonstration
+
+    demo = Demonstration.load(summary.folder / planned.path)
+    assert planned.ret == float(np.sum(demo.rewards))
+    assert planned.final_success == float(demo.successes[-1]) and demo.complete
+    assert planned.env_steps == demo.meta["env_steps"] > 0
+    assert her.kind == "her" and her.env_steps == BUDGETS["smoke"].her_steps
+    assert her.curve["steps"] == [0.0, 80.0, 160.0] and her.ret == her.curve["mean_return"][-1]
+    assert (summary.folder / "plans" / "HandManipulateBlockFull" / "topdm" / "index.json").exists()
