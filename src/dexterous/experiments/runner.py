@@ -60,9 +60,9 @@ def plan_folder(task: str, method: Method) -> str:
 
 
 def runs_of(figure: FigureConfig) -> list[RunSpec]:
-    """Every run of the figure, in task, method, seed order."""
-    return [RunSpec(task, method, seed) for task in figure.tasks for method in figure.methods
-            for seed in range(figure.n_seeds)]
+    """Every run of the figure, seed by seed: a partial run then covers every task and method."""
+    return [RunSpec(task, method, seed) for seed in range(figure.n_seeds) for task in figure.tasks
+            for method in figure.methods]
 
 
 def planner_config(figure: FigureConfig, spec: RunSpec):
