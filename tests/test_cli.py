@@ -43,7 +43,7 @@ def test_video_replays_a_demonstration(tmp_path):
 
 def test_video_needs_exactly_one_source(tmp_path, capsys):
     assert main(["video", "--out", str(tmp_path / "x.mp4")]) == 2
-    assert "give either an environment id or --demo" in capsys.readouterr().err
+    assert "give exactly one of: an environment id, --demo FILE_OR_FOLDER, --run RUN_DIR" in capsys.readouterr().err
 
 
 def test_video_of_a_two_hand_scene(tmp_path):

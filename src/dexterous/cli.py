@@ -31,12 +31,15 @@ def _envs(args: argparse.Namespace) -> None:
 
 
 def _video(args: argparse.Namespace) -> None:
-    from dexterous.video import record_demonstration, record_episode
+    from dexterous.video import record_demonstration, record_episode, record_policy
 
-    if (args.env is None) == (args.demo is None):
-        raise ValueError("give either an environment id or --demo FILE_OR_FOLDER, not both or neither")
+    if sum(x is not None for x in (args.env, args.demo, args.run)) != 1:
+        raise ValueError("give exactly one of: an environment id, --demo FILE_OR_FOLDER, --run RUN_DIR")
     if args.demo is not None:
         path = record_demonstration(args.demo, args.out, episode=args.episode, width=args.width, height=args.height)
+    elif args.run is not None:
+        path = record_policy(args.run, args.out, steps=args.steps, seed=args.seed, width=args.width,
+                             height=args.height)
     else:
         path = record_episode(args.env, args.out, steps=args.steps, seed=args.seed, policy=args.policy,
                               width=args.width, height=args.height)
@@ -127,11 +130,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dexterous", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("envs", help="list the registered environments").set_defaults(func=_envs)
-    video = sub.add_parser("video", help="render an episode of an environment to an mp4")
+    video = sub.add_parser("video", help="render an episode to an mp4: random/zero actions, a demonstration "
+                                                "or a trained policy")
     video.add_argument("env", nargs="?", help="environment id, e.g. dexterous/PenSpin-v1 (namespace optional)")
     video.add_argument("--demo", type=Path, default=None,
                        help="replay a demonstration instead: an episode file, or a folder with --episode")
     video.add_argument("--episode", type=int, default=0, help="episode of a demonstration folder")
+    video.add_argument("--run", type=Path, default=None,
+                       help="run a trained policy instead: a `dexterous train` run directory")
     video.add_argument("--out", type=Path, required=True, help="mp4 file to write")
     video.add_argument("--steps", type=int, default=None, help="steps to record (default: one episode)")
     video.add_argument("--seed", type=int, default=0, help="reset and policy seed")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import imageio
 import numpy as np
@@ -28,9 +29,8 @@ def record_episode(env_id: str, out: Path, steps: int | None = None, seed: int =
     env = dexterous.make(env_id, render_mode="rgb_array", width=width, height=height)
     steps = steps or env.unwrapped.episode_steps
     rng = np.random.default_rng(seed)
-    obs, _ = env.reset(seed=seed)
-    actions = (POLICIES[policy](None, rng, env.action_space.shape) for _ in range(steps))
-    return _write(env, actions, steps, Path(out), progress)
+    env.reset(seed=seed)
+    return _write(env, lambda obs: POLICIES[policy](obs, rng, env.action_space.shape), steps, Path(out), progress)
 
 
 def record_demonstration(demo_path: Path, out: Path, episode: int = 0, width: int = 480, height: int = 480,
@@ -43,7 +43,25 @@ def record_demonstration(demo_path: Path, out: Path, episode: int = 0, width: in
     env = dexterous.make(demo.env_id, render_mode="rgb_array", width=width, height=height)
     env.reset(seed=demo.seed)
     env.unwrapped.restore(demo.snapshot(0))
-    return _write(env, iter(demo.actions), demo.num_steps, Path(out), progress)
+    actions = iter(demo.actions)
+    return _write(env, lambda obs: next(actions), demo.num_steps, Path(out), progress)
+
+
+def record_policy(run_dir: Path, out: Path, steps: int | None = None, seed: int = 0, width: int = 480,
+                  height: int = 480, progress: bool = True) -> Path:
+    """Run a trained policy (a `dexterous train` run directory) from reset `seed` into an mp4.
+
+    It acts on the run's evaluation environment (normaliser and action coupling included),
+    for `steps` steps (default: one episode; more continues past the episode's end).
+    """
+    from dexterous.rl import load_policy
+
+    if steps is not None and steps < 1:
+        raise ValueError(f"steps must be ≥ 1, got {steps}")
+    policy = load_policy(run_dir)
+    env = policy.recipe.make_eval_env(render_mode="rgb_array", width=width, height=height)
+    obs, _ = env.reset(seed=seed)
+    return _write(env, policy, steps or env.unwrapped.episode_steps, Path(out), progress, obs)
 
 
 def frame_writer(out: Path, fps: int):
@@ -53,13 +71,12 @@ def frame_writer(out: Path, fps: int):
     return imageio.get_writer(out, fps=fps, codec="libx264", quality=7, macro_block_size=8)
 
 
-def _write(env, actions, steps: int, out: Path, progress: bool) -> Path:
-    """Render the current state, then one frame after each action."""
+def _write(env, act: Callable[[Any], np.ndarray], steps: int, out: Path, progress: bool, obs: Any = None) -> Path:
+    """Render the current state, then one frame after each of `steps` actions act(obs) chooses."""
     with frame_writer(out, env.metadata["render_fps"]) as writer:
         writer.append_data(env.render())
-        for action in tqdm(actions, total=steps, desc=f"{env.unwrapped.env_id} → {out.name}", unit="step",
-                           disable=not progress):
-            env.step(action)
+        for _ in tqdm(range(steps), desc=f"{env.unwrapped.env_id} → {out.name}", unit="step", disable=not progress):
+            obs, *_ = env.step(act(obs))
             writer.append_data(env.render())
     env.close()
     return out

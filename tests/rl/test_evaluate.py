@@ -85,3 +85,13 @@ def test_curves_draw_one_band_per_method(cli_runs, tmp_path, capsys):
     assert image.shape[0] > 300 and image.std() > 0.05
     with pytest.raises(ValueError, match=r"have no 'success_rate'; they have \['mean_return'\]"):
         plot_runs([cli_runs / "plain"], tmp_path / "x.png", metric="success_rate")
+
+
+def test_video_runs_a_trained_policy(cli_runs, tmp_path, capsys):
+    video = tmp_path / "policy.mp4"
+    assert main(["video", "--run", str(cli_runs / "demos0"), "--steps", "9", "--width", "64", "--height", "64",
+                 "--out", str(video)]) == 0
+    frames = iio.imread(video)
+    assert frames.shape == (10, 64, 64, 3) and frames.std() > 1.0
+    assert main(["video", "PenSpin-v1", "--run", str(cli_runs / "demos0"), "--out", str(video)]) == 2
+    assert "give exactly one of: an environment id, --demo" in capsys.readouterr().err
