@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import gymnasium
 import imageio
 import numpy as np
 from tqdm import tqdm
 
 import dexterous
+
+if TYPE_CHECKING:
+    from dexterous.demos import Demonstration
 
 POLICIES: dict[str, Callable[[object, np.random.Generator, tuple[int, ...]], np.ndarray]] = {
     "zero": lambda obs, rng, shape: np.zeros(shape),
@@ -40,10 +45,27 @@ def record_demonstration(demo_path: Path, out: Path, episode: int = 0, width: in
 
     demo_path = Path(demo_path)
     demo = Demonstration.load(episode_path(demo_path, episode) if demo_path.is_dir() else demo_path)
+    env = demonstration_env(demo, width, height)
+    return _write(env, iter(demo.actions), demo.num_steps, Path(out), progress)
+
+
+def demonstration_env(demo: Demonstration, width: int, height: int) -> gymnasium.Env:
+    """A rendering environment at the demonstration's first state, ready to replay its actions."""
     env = dexterous.make(demo.env_id, render_mode="rgb_array", width=width, height=height)
     env.reset(seed=demo.seed)
     env.unwrapped.restore(demo.snapshot(0))
-    return _write(env, iter(demo.actions), demo.num_steps, Path(out), progress)
+    return env
+
+
+def rendered(env: gymnasium.Env, actions: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+    """The current frame, then one frame after each action; closes env when done or abandoned."""
+    try:
+        yield env.render()
+        for action in actions:
+            env.step(action)
+            yield env.render()
+    finally:
+        env.close()
 
 
 def frame_writer(out: Path, fps: int):
@@ -56,10 +78,7 @@ def frame_writer(out: Path, fps: int):
 def _write(env, actions, steps: int, out: Path, progress: bool) -> Path:
     """Render the current state, then one frame after each action."""
     with frame_writer(out, env.metadata["render_fps"]) as writer:
-        writer.append_data(env.render())
-        for action in tqdm(actions, total=steps, desc=f"{env.unwrapped.env_id} → {out.name}", unit="step",
-                           disable=not progress):
-            env.step(action)
-            writer.append_data(env.render())
-    env.close()
+        for frame in rendered(env, tqdm(actions, total=steps, desc=f"{env.unwrapped.env_id} → {out.name}",
+                                        unit="step", disable=not progress)):
+            writer.append_data(frame)
     return out
