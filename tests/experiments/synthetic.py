@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dexterous.experiments.configs import figure_config
+from dexterous.experiments.configs import Method, figure_config
 from dexterous.experiments.results import RunRecord, open_figure_dir, write_runs
+from dexterous.experiments.summary import task_name
 
 BLOCK = "dexterous/HandManipulateBlockFull-v1"
 PEN_SPIN = "dexterous/PenSpin-v1"
@@ -18,11 +19,13 @@ CURVES = ([0.0, 1.0, 2.0], [0.0, 3.0, 4.0], [0.0, 2.0, 9.0])
 
 
 def plan(task: str, method: str, seed: int, ret: float, success: float | None) -> RunRecord:
+    """A planned episode's record (1000 env steps, 10 s), its file where the runner would put it."""
     return RunRecord(task, method, seed, "plan", ret, success, env_steps=1000, wall_s=10.0,
-                     path=f"plans/{method}/episode_{seed:04d}.npz")
+                     path=f"plans/{task_name(task)}/{Method(method, 'plan').slug}/episode_{seed:04d}.npz")
 
 
 def train(task: str, method: str, seed: int, kind: str = "td3", success: bool = False) -> RunRecord:
+    """A training run's record (120 env steps, 5 s) whose mean_return curve is CURVES[seed]."""
     curve = {"steps": STEPS, "mean_return": CURVES[seed]}
     if success:
         curve["success_rate"] = [0.0, 0.5, float(seed % 2)]
@@ -31,6 +34,7 @@ def train(task: str, method: str, seed: int, kind: str = "td3", success: bool = 
 
 
 def make_figure(root: Path, name: str, records: list[RunRecord]) -> Path:
+    """The figure's folder at the smoke budget with 3 seeds, holding exactly these records."""
     folder = open_figure_dir(root, figure_config(name, "smoke", seeds=3))
     write_runs(folder, records)
     return folder
@@ -42,7 +46,8 @@ def write_results(root: Path) -> Path:
     fig2 TOPDM on HandManipulateBlockFull: returns 1, 2, 6 and successes 1, 0, 1
     (success 2/3, mean 3, min 1, max 6); HER new there: the three CURVES; nothing else.
     """
-    make_figure(root, "fig2", [plan(BLOCK, "TOPDM", s, r, x) for s, r, x in ((0, 1.0, 1.0), (1, 2.0, 0.0), (2, 6.0, 1.0))]
+    topdm = ((0, 1.0, 1.0), (1, 2.0, 0.0), (2, 6.0, 1.0))  # seed, return, final success
+    make_figure(root, "fig2", [plan(BLOCK, "TOPDM", s, r, x) for s, r, x in topdm]
                 + [train(BLOCK, "HER new", s, "her", success=True) for s in range(3)])
     make_figure(root, "fig5", [plan(PEN_SPIN, "TOPDM", s, 5.0 + s, None) for s in range(3)]
                 + [plan(PEN_SPIN, "MPPI κ=20", 0, 1.5, None)]

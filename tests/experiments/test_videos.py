@@ -19,12 +19,12 @@ TOPDM_STEPS, MPPI_STEPS = 6, 4
 def figure_dir(tmp_path_factory):
     """fig2 (1 seed) with a TOPDM and an MPPI κ=20 episode of HandManipulateBlockFull, seed 0."""
     root = tmp_path_factory.mktemp("results")
+    folder = make_figure(root, "fig2", [])
     records = []
     for label, planner, steps in (("TOPDM", "topdm", TOPDM_STEPS), ("MPPI κ=20", "mppi", MPPI_STEPS)):
-        record = plan(BLOCK, label, 0, 0.0, 0.0)
-        folder = make_figure(root, "fig2", [])
-        (folder / record.path).parent.mkdir(parents=True, exist_ok=True)
-        demo = plan_episode(BLOCK, planning.preset("smoke", BLOCK, planner), 0, folder / record.path,
+        path = folder / plan(BLOCK, label, 0, 0.0, 0.0).path
+        path.parent.mkdir(parents=True)
+        demo = plan_episode(BLOCK, planning.preset("smoke", BLOCK, planner), 0, path,
                             planner_name=planner, nthread=1, max_steps=steps)
         records.append(plan(BLOCK, label, 0, sum(demo.rewards), float(demo.successes[-1])))
     return make_figure(root, "fig2", records)

@@ -109,8 +109,8 @@ def _curves_and_levels(summary: FigureSummary) -> Figure:
             elif band is not None:
                 ax.fill_between(band.steps, band.low, band.high, color=colour, alpha=0.2, linewidth=0)
                 ax.plot(band.steps, band.median, color=colour, label=label)
-            else:
-                ax.plot([], [], color=colour, label=f"{label}: no finished runs")
+            else:  # nothing finished: in the legend only, with its 0/K
+                ax.plot([], [], color=colour, label=label)
         _curve_axes(ax, task)
     fig.suptitle(_title(summary), fontsize=9)
     return fig

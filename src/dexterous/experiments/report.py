@@ -47,7 +47,8 @@ def _refuse_unknown_figures(results_dir: Path) -> None:
     unknown = sorted(p.parent.name for p in results_dir.glob(f"*/{MANIFEST}") if p.parent.name not in FIGURES)
     if unknown:
         raise ResultsError(f"{results_dir} holds figure folders this dexterous does not know: {', '.join(unknown)} "
-                           f"(known: {', '.join(FIGURES)}); move them out or report them with the version that made them")
+                           f"(known: {', '.join(FIGURES)}); move them out "
+                           "or report them with the version that made them")
 
 
 def _place_images(images: list[Path], out: Path) -> tuple[str, str]:
@@ -92,11 +93,11 @@ def _section(summary: FigureSummary, png: str, svg: str) -> list[str]:
              f"{summary.env_steps:,} environment steps.", "",
              f"![{figure.name}]({png})", "", f"[SVG]({svg})", "",
              "| " + " | ".join(TABLE_HEADER) + " |", "|" + "---|" * len(TABLE_HEADER)]
-    lines += ["| " + " | ".join(row(cell)) + " |" for cell in summary.cells]
+    lines += ["| " + " | ".join(_row(cell)) + " |" for cell in summary.cells]
     return lines + [""]
 
 
-def row(cell: MethodSummary) -> tuple[str, ...]:
+def _row(cell: MethodSummary) -> tuple[str, ...]:
     """A table row of one cell, in TABLE_HEADER's order ("–" where there is nothing to show)."""
     success = "–" if cell.success is None else f"{100 * cell.success:.1f}%"
     returns = ("–" if cell.mean_return is None else

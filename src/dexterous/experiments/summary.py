@@ -51,7 +51,9 @@ class MethodSummary:
     mean_return: float | None
     """Mean return over finished runs; None without finished runs."""
     min_return: float | None
+    """Lowest return over finished runs (the band's lower end); None without finished runs."""
     max_return: float | None
+    """Highest return over finished runs; None without finished runs."""
     curves: dict[str, Band]
     """Training methods: each evaluation metric ("mean_return", "success_rate") over runs."""
     paper: str | None

@@ -43,7 +43,8 @@ def write_side_by_side(figure_dir: str | Path, width: int = 240, height: int = 2
         return []
     written = []
     for task in figure.tasks:
-        returns = {s: r.ret for (t, m, s), r in planned.items() if (t, m) == (task, LEFT) and (task, mppi, s) in planned}
+        returns = {s: r.ret for (t, m, s), r in planned.items()
+                   if (t, m) == (task, LEFT) and (task, mppi, s) in planned}
         if not returns:
             continue
         best_seed, median_seed = best_and_median(returns)
