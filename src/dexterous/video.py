@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import gymnasium
 import imageio
 import numpy as np
 from tqdm import tqdm
 
 import dexterous
+
+if TYPE_CHECKING:
+    from dexterous.demos import Demonstration
 
 POLICIES: dict[str, Callable[[object, np.random.Generator, tuple[int, ...]], np.ndarray]] = {
     "zero": lambda obs, rng, shape: np.zeros(shape),
@@ -40,11 +44,8 @@ def record_demonstration(demo_path: Path, out: Path, episode: int = 0, width: in
 
     demo_path = Path(demo_path)
     demo = Demonstration.load(episode_path(demo_path, episode) if demo_path.is_dir() else demo_path)
-    env = dexterous.make(demo.env_id, render_mode="rgb_array", width=width, height=height)
-    env.reset(seed=demo.seed)
-    env.unwrapped.restore(demo.snapshot(0))
-    actions = iter(demo.actions)
-    return _write(env, lambda obs: next(actions), demo.num_steps, Path(out), progress)
+    return _write(demonstration_env(demo, width, height), replaying(demo.actions), demo.num_steps, Path(out),
+                  progress)
 
 
 def record_policy(run_dir: Path, out: Path, steps: int | None = None, seed: int = 0, width: int = 480,
@@ -64,6 +65,35 @@ def record_policy(run_dir: Path, out: Path, steps: int | None = None, seed: int 
     return _write(env, policy, steps or env.unwrapped.episode_steps, Path(out), progress, obs)
 
 
+def demonstration_env(demo: Demonstration, width: int, height: int) -> gymnasium.Env:
+    """A rendering environment at the demonstration's first state, ready to replay its actions."""
+    env = dexterous.make(demo.env_id, render_mode="rgb_array", width=width, height=height)
+    env.reset(seed=demo.seed)
+    env.unwrapped.restore(demo.snapshot(0))
+    return env
+
+
+def replaying(actions: Iterable[np.ndarray]) -> Callable[[Any], np.ndarray]:
+    """An open-loop policy: the given actions, one per call, whatever the observation."""
+    remaining = iter(actions)
+    return lambda obs: next(remaining)
+
+
+def rendered(env: gymnasium.Env, act: Callable[[Any], np.ndarray], steps: Iterable[int],
+             obs: Any = None) -> Iterator[np.ndarray]:
+    """The current frame, then one frame after each step of act(obs); closes env when done or abandoned.
+
+    obs is the observation act sees first (the reset's, for a closed-loop policy).
+    """
+    try:
+        yield env.render()
+        for _ in steps:
+            obs, *_ = env.step(act(obs))
+            yield env.render()
+    finally:
+        env.close()
+
+
 def frame_writer(out: Path, fps: int):
     """An imageio mp4 writer (H.264) for frames of any size; use as a context manager."""
     out = Path(out)
@@ -74,9 +104,7 @@ def frame_writer(out: Path, fps: int):
 def _write(env, act: Callable[[Any], np.ndarray], steps: int, out: Path, progress: bool, obs: Any = None) -> Path:
     """Render the current state, then one frame after each of `steps` actions act(obs) chooses."""
     with frame_writer(out, env.metadata["render_fps"]) as writer:
-        writer.append_data(env.render())
-        for _ in tqdm(range(steps), desc=f"{env.unwrapped.env_id} → {out.name}", unit="step", disable=not progress):
-            obs, *_ = env.step(act(obs))
-            writer.append_data(env.render())
-    env.close()
+        bar = tqdm(range(steps), desc=f"{env.unwrapped.env_id} → {out.name}", unit="step", disable=not progress)
+        for frame in rendered(env, act, bar, obs):
+            writer.append_data(frame)
     return out

@@ -1,0 +1,140 @@
+"""A figure folder's plot, drawn from its run records (PNG for reading, SVG for print).
+
+Uses `matplotlib.figure.Figure` with the Agg canvas and never pyplot: no global state, no
+display, safe in worker processes. What is drawn follows the paper's figure:
+
+- goal tasks (metrics include final_success, figs 2–4): grouped bars per task of the
+  final-step success rate and of the mean return with min–max error bars;
+- fig 5 (PenSpin): training curves (median line, min–max band, x = env steps) with each
+  planning method's mean return as a horizontal line over a light min–max band;
+- appendix B: one training curve per run, coloured by method;
+- other return-only figures (appendix C): bars of the mean return with min–max error bars.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from dexterous.experiments.summary import FigureSummary, MethodSummary, load_summary, task_name
+
+_COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:olive")
+_METRIC_LABELS = {"final_success": "final-step success rate (%)", "return": "mean return per episode"}
+
+
+def draw_figure(figure_dir: str | Path) -> list[Path]:
+    """Write `<figure>.png` and `<figure>.svg` into the figure folder; return their paths."""
+    figure_dir = Path(figure_dir)
+    _, summary = load_summary(figure_dir)
+    fig = _drawer(summary)(summary)
+    paths = [figure_dir / f"{summary.figure.name}.{ext}" for ext in ("png", "svg")]
+    for path in paths:
+        fig.savefig(path, dpi=150, bbox_inches="tight")
+    return paths
+
+
+def _drawer(summary: FigureSummary) -> Callable[[FigureSummary], Figure]:
+    if "final_success" in summary.figure.metrics:
+        return _bars
+    return {"fig5": _curves_and_levels, "appB": _per_run}.get(summary.figure.name, _bars)
+
+
+def _title(summary: FigureSummary) -> str:
+    figure = summary.figure
+    return (f"{figure.name}: {figure.title}\nbudget {figure.budget.name!r}, {figure.n_seeds} seeds per task and "
+            f"method; {summary.finished}/{summary.planned} runs finished")
+
+
+def _colours(summary: FigureSummary) -> dict[str, str]:
+    """One colour per shown method, in legend order, the same in every panel."""
+    labels = list(dict.fromkeys(c.method.label for c in summary.cells))
+    return {label: _COLOURS[i % len(_COLOURS)] for i, label in enumerate(labels)}
+
+
+def _bars(summary: FigureSummary) -> Figure:
+    """One panel per metric; per task a group of bars, one per method; 0/K where nothing finished."""
+    figure = summary.figure
+    colours = _colours(summary)
+    labels = list(colours)
+    metrics = figure.metrics
+    fig = Figure(figsize=(max(6.0, 1.2 + 0.45 * len(labels) * len(figure.tasks)), 3.2 * len(metrics) + 1.0),
+                 layout="constrained")
+    axes = fig.subplots(len(metrics), 1, squeeze=False)[:, 0]
+    width = 0.8 / len(labels)
+    x = np.arange(len(figure.tasks))
+    for ax, metric in zip(axes, metrics):
+        for j, label in enumerate(labels):
+            cells = [summary.cell(task, label) for task in figure.tasks]
+            xs = x - 0.4 + width * (j + 0.5)
+            values, low, high = _bar_values(cells, metric)
+            ax.bar(xs, values, width, color=colours[label], label=label,
+                   yerr=None if metric == "final_success" else [values - low, high - values], capsize=2)
+            for xi, cell in zip(xs, cells):
+                if cell.finished == 0:
+                    ax.text(xi, 0, f"0/{cell.planned}", rotation=90, ha="center", va="bottom", fontsize=7)
+        ax.set_xticks(x, [task_name(t) for t in figure.tasks], rotation=15 if len(figure.tasks) > 2 else 0)
+        ax.set_ylabel(_METRIC_LABELS.get(metric, metric))
+        ax.axhline(0, color="black", linewidth=0.5)
+        if metric == "final_success":
+            ax.set_ylim(0, 105)
+    axes[0].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), title="method")
+    fig.suptitle(_title(summary), fontsize=9)
+    return fig
+
+
+def _bar_values(cells: list[MethodSummary], metric: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bar heights and error-bar ends per cell; NaN (no bar) where nothing finished or there is no success."""
+    names = ("success",) * 3 if metric == "final_success" else ("mean_return", "min_return", "max_return")
+    scale = 100.0 if metric == "final_success" else 1.0
+    return tuple(scale * np.array([getattr(c, name) for c in cells], dtype=float) for name in names)
+
+
+def _curves_and_levels(summary: FigureSummary) -> Figure:
+    """Training methods as median + min–max band over seeds; planners as levels."""
+    colours = _colours(summary)
+    fig = Figure(figsize=(8.0, 4.5), layout="constrained")
+    axes = fig.subplots(1, len(summary.figure.tasks), squeeze=False)[0]
+    for ax, task in zip(axes, summary.figure.tasks):
+        for cell in (c for c in summary.cells if c.task == task):
+            label = f"{cell.method.label} ({cell.finished}/{cell.planned})"
+            colour = colours[cell.method.label]
+            band = cell.curves.get("mean_return")
+            if cell.method.kind == "plan" and cell.finished:
+                ax.axhspan(cell.min_return, cell.max_return, color=colour, alpha=0.12, linewidth=0)
+                ax.axhline(cell.mean_return, color=colour, linestyle="--", label=label)
+            elif band is not None:
+                ax.fill_between(band.steps, band.low, band.high, color=colour, alpha=0.2, linewidth=0)
+                ax.plot(band.steps, band.median, color=colour, label=label)
+            else:  # nothing finished: in the legend only, with its 0/K
+                ax.plot([], [], color=colour, label=label)
+        _curve_axes(ax, task)
+    fig.suptitle(_title(summary), fontsize=9)
+    return fig
+
+
+def _per_run(summary: FigureSummary) -> Figure:
+    """One training curve per run, so single runs that learn (or not) stay visible."""
+    colours = _colours(summary)
+    fig = Figure(figsize=(8.0, 4.5), layout="constrained")
+    axes = fig.subplots(1, len(summary.figure.tasks), squeeze=False)[0]
+    for ax, task in zip(axes, summary.figure.tasks):
+        for cell in (c for c in summary.cells if c.task == task):
+            colour = colours[cell.method.label]
+            ax.plot([], [], color=colour, label=f"{cell.method.label} ({cell.finished}/{cell.planned} runs)")
+            for run in cell.runs:
+                if run.curve:
+                    ax.plot(run.curve["steps"], run.curve["mean_return"], color=colour, alpha=0.8, linewidth=1)
+        _curve_axes(ax, task)
+    fig.suptitle(_title(summary), fontsize=9)
+    return fig
+
+
+def _curve_axes(ax: Axes, task: str) -> None:
+    ax.set_title(task_name(task), fontsize=9)
+    ax.set_xlabel("environment steps")
+    ax.set_ylabel("mean return per episode")
+    ax.legend(fontsize=8)

@@ -1,0 +1,124 @@
+"""A markdown report of a results directory: header, then per figure its plot and table.
+
+Every number comes from `summary.py` over `runs.jsonl` (and the manifests for budgets,
+machine and versions), so the report can be regenerated at any time and never edited by
+hand; the paper's column quotes `FigureConfig.paper` as the manifest recorded it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from dexterous.experiments.configs import FIGURES
+from dexterous.experiments.plots import draw_figure
+from dexterous.experiments.results import MANIFEST, ResultsError, figure_dirs
+from dexterous.experiments.summary import FigureSummary, MethodSummary, load_summary, task_name
+
+TABLE_HEADER = ("task", "method", "seeds finished", "final-step success", "mean return (min–max)", "paper")
+
+
+def write_report(results_dir: str | Path, out: str | Path | None = None) -> Path:
+    """Write the report of every figure folder under results_dir to out (default results_dir/REPORT.md).
+
+    Plots are redrawn from the records. When out lies outside results_dir (e.g.
+    docs/RESULTS.md), each figure's PNG and SVG are copied into a folder named after out
+    (docs/results/) so the markdown's links still work where the results directory is absent.
+    """
+    results_dir = Path(results_dir)
+    out = Path(out) if out is not None else results_dir / "REPORT.md"
+    _refuse_unknown_figures(results_dir)
+    figures = []
+    for folder in figure_dirs(results_dir):
+        manifest, summary = load_summary(folder)
+        figures.append((manifest, summary, _place_images(draw_figure(folder), out)))
+    lines = _header(results_dir, [(m, s) for m, s, _ in figures])
+    for _, summary, (png, svg) in figures:
+        lines += _section(summary, png, svg)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n")
+    return out
+
+
+def _refuse_unknown_figures(results_dir: Path) -> None:
+    """A figure folder this version does not know would otherwise be left out silently."""
+    unknown = sorted(p.parent.name for p in results_dir.glob(f"*/{MANIFEST}") if p.parent.name not in FIGURES)
+    if unknown:
+        raise ResultsError(f"{results_dir} holds figure folders this dexterous does not know: {', '.join(unknown)} "
+                           f"(known: {', '.join(FIGURES)}); move them out "
+                           "or report them with the version that made them")
+
+
+def _place_images(images: list[Path], out: Path) -> tuple[str, str]:
+    """Links to the PNG and SVG relative to out, copied next to out where they do not lie under its folder."""
+    base = out.parent.resolve()
+    links = []
+    for image in images:
+        if not image.resolve().is_relative_to(base):
+            assets = out.parent / out.stem.lower()
+            assets.mkdir(parents=True, exist_ok=True)
+            image = Path(shutil.copy2(image, assets / image.name))
+        links.append(Path(os.path.relpath(image.resolve(), base)).as_posix())
+    png, svg = links
+    return png, svg
+
+
+def _header(results_dir: Path, figures: list[tuple[dict[str, Any], FigureSummary]]) -> list[str]:
+    budgets = {s.figure.name: s.figure.budget.name for _, s in figures}
+    machines = {s.figure.name: _machine(m["machine"]) for m, s in figures}
+    packages = list(dict.fromkeys(p for m, _ in figures for p in m["versions"]))
+    finished = sum(s.finished for _, s in figures)
+    planned = sum(s.planned for _, s in figures)
+    lines = ["# Reproduction results", "",
+             f"Made by `dexterous report` from the run records under `{results_dir}`; every number below is "
+             "computed from `runs.jsonl`.", "",
+             f"- Budget: {_per_figure(budgets)}",
+             f"- Machine: {_per_figure(machines)}",
+             f"- Runs finished (methods shown): {finished} of {planned}",
+             f"- Wall time: {_hours(sum(s.wall_s for _, s in figures))} in total (sum over runs)",
+             f"- Environment steps: {sum(s.env_steps for _, s in figures):,} in total", "",
+             "| package | version |", "|---|---|"]
+    lines += [f"| {p} | {_per_figure({s.figure.name: m['versions'].get(p, '–') for m, s in figures})} |"
+              for p in packages]
+    return lines + [""]
+
+
+def _section(summary: FigureSummary, png: str, svg: str) -> list[str]:
+    figure = summary.figure
+    lines = [f"## {figure.name}: {figure.title}", "",
+             f"Budget {figure.budget.name!r}, {figure.n_seeds} seeds per task and method: "
+             f"{summary.finished}/{summary.planned} runs finished, {_hours(summary.wall_s)}, "
+             f"{summary.env_steps:,} environment steps.", "",
+             f"![{figure.name}]({png})", "", f"[SVG]({svg})", "",
+             "| " + " | ".join(TABLE_HEADER) + " |", "|" + "---|" * len(TABLE_HEADER)]
+    lines += ["| " + " | ".join(_row(cell)) + " |" for cell in summary.cells]
+    return lines + [""]
+
+
+def _row(cell: MethodSummary) -> tuple[str, ...]:
+    """A table row of one cell, in TABLE_HEADER's order ("–" where there is nothing to show)."""
+    success = "–" if cell.success is None else f"{100 * cell.success:.1f}%"
+    returns = ("–" if cell.mean_return is None else
+               f"{cell.mean_return:.2f} ({cell.min_return:.2f}–{cell.max_return:.2f})")
+    return (task_name(cell.task), cell.method.label, f"{cell.finished}/{cell.planned}", success, returns,
+            cell.paper or "–")
+
+
+def _per_figure(values: dict[str, str]) -> str:
+    """The value when all figures agree, else each distinct value with the figures it holds for."""
+    groups: dict[str, list[str]] = {}
+    for figure, value in values.items():
+        groups.setdefault(value, []).append(figure)
+    if len(groups) == 1:
+        return next(iter(groups))
+    return "; ".join(f"{value} ({', '.join(names)})" for value, names in groups.items())
+
+
+def _machine(machine: dict[str, Any]) -> str:
+    return f"{machine.get('cpu_count')} CPUs, {machine.get('processor')}, {machine.get('platform')}"
+
+
+def _hours(seconds: float) -> str:
+    return f"{seconds / 3600:.2f} h ({seconds:,.0f} s)"

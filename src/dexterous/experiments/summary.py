@@ -1,0 +1,168 @@
+"""Per-figure numbers computed from the run records alone (SPEC §6).
+
+Every table, plot and report is drawn from these summaries, so a number shown anywhere
+can be traced to `runs.jsonl`: final-step success rate = mean of the runs' final_success,
+returns as mean and min–max over runs, training curves as the median over runs with a
+min–max band. Methods with `shown=False` (run only to feed another) are left out; a method
+whose runs have not finished yet is kept with 0 of K seeds, so a gap is never silent.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dexterous.experiments.configs import Budget, FigureConfig, Method
+from dexterous.experiments.results import ResultsError, RunRecord, read_manifest, read_runs
+
+
+@dataclass(frozen=True)
+class Band:
+    """A curve aggregated over runs: median and min–max at each evaluation step."""
+
+    steps: tuple[float, ...]
+    """Environment steps of the evaluations (E,)."""
+    median: tuple[float, ...]
+    """Median over runs at each step (E,)."""
+    low: tuple[float, ...]
+    """Minimum over runs at each step (E,)."""
+    high: tuple[float, ...]
+    """Maximum over runs at each step (E,)."""
+
+
+@dataclass(frozen=True)
+class MethodSummary:
+    """One (task, method) cell of a figure."""
+
+    task: str
+    """Environment id."""
+    method: Method
+    """The figure's method (label, kind, …)."""
+    planned: int
+    """Seeds the figure asks for (FigureConfig.n_seeds)."""
+    runs: tuple[RunRecord, ...]
+    """The finished runs, by seed."""
+    success: float | None
+    """Mean final_success over finished runs; None without finished runs or without a success."""
+    mean_return: float | None
+    """Mean return over finished runs; None without finished runs."""
+    min_return: float | None
+    """Lowest return over finished runs (the band's lower end); None without finished runs."""
+    max_return: float | None
+    """Highest return over finished runs; None without finished runs."""
+    curves: dict[str, Band]
+    """Training methods: each evaluation metric ("mean_return", "success_rate") over runs."""
+    paper: str | None
+    """The paper's reported result for this cell (FigureConfig.paper), if it reports one."""
+
+    @property
+    def finished(self) -> int:
+        return len(self.runs)
+
+
+@dataclass(frozen=True)
+class FigureSummary:
+    """A figure's cells in the figure's order (tasks, then methods) plus its totals."""
+
+    figure: FigureConfig
+    cells: tuple[MethodSummary, ...]
+    """Shown methods only, every (task, method) pair, finished or not."""
+    env_steps: int
+    """Environment steps over all finished runs, hidden methods included (they cost time too)."""
+    wall_s: float
+    """Wall time over all finished runs, hidden methods included."""
+
+    @property
+    def finished(self) -> int:
+        return sum(c.finished for c in self.cells)
+
+    @property
+    def planned(self) -> int:
+        return sum(c.planned for c in self.cells)
+
+    def cell(self, task: str, label: str) -> MethodSummary:
+        """The cell of one task and method label; a KeyError names what is missing."""
+        for cell in self.cells:
+            if cell.task == task and cell.method.label == label:
+                return cell
+        raise KeyError(f"{self.figure.name} shows no method {label!r} on {task!r}")
+
+
+def task_name(env_id: str) -> str:
+    """The environment's name without namespace and version ("dexterous/PenSpin-v1" → "PenSpin")."""
+    return re.sub(r"-v\d+$", "", env_id.rsplit("/", 1)[-1])
+
+
+def figure_from_json(config: dict[str, Any]) -> FigureConfig:
+    """The FigureConfig a manifest recorded, so a report describes what ran, not today's defaults."""
+    try:
+        budget = dict(config["budget"])
+        budget["train_overrides"] = tuple((name, _tuples(value)) for name, value in budget["train_overrides"])
+        return FigureConfig(name=config["name"], title=config["title"], tasks=tuple(config["tasks"]),
+                            methods=tuple(Method(**m) for m in config["methods"]), budget=Budget(**budget),
+                            seeds=config["seeds"], metrics=tuple(config["metrics"]), paper=dict(config["paper"]))
+    except (KeyError, TypeError, ValueError) as err:
+        raise ResultsError(f"manifest config of figure {config.get('name', '?')!r} cannot be read "
+                           f"({type(err).__name__}: {err}); rerun `dexterous reproduce` into a new directory") from None
+
+
+def summarize(figure: FigureConfig, records: list[RunRecord]) -> FigureSummary:
+    """The figure's cells from its finished runs; a record of no (task, method) of the figure is refused."""
+    known = {(task, m.label) for task in figure.tasks for m in figure.methods}
+    stray = sorted({(r.task, r.method) for r in records} - known)
+    if stray:
+        raise ResultsError(f"{figure.name}: records for tasks/methods the figure does not have: {stray}; "
+                           "were they written by another config?")
+    cells = tuple(_cell(figure, task, method, [r for r in records if (r.task, r.method) == (task, method.label)])
+                  for task in figure.tasks for method in figure.methods if method.shown)
+    return FigureSummary(figure=figure, cells=cells, env_steps=sum(r.env_steps for r in records),
+                         wall_s=float(sum(r.wall_s for r in records)))
+
+
+def load_summary(figure_dir: str | Path) -> tuple[dict[str, Any], FigureSummary]:
+    """A figure folder's manifest and summary (ResultsError names a folder that is not one)."""
+    manifest = read_manifest(figure_dir)
+    return manifest, summarize(figure_from_json(manifest["config"]), read_runs(figure_dir))
+
+
+def _cell(figure: FigureConfig, task: str, method: Method, runs: list[RunRecord]) -> MethodSummary:
+    runs = sorted(runs, key=lambda r: r.seed)
+    returns = [r.ret for r in runs]
+    successes = [r.final_success for r in runs if r.final_success is not None]
+    return MethodSummary(
+        task=task, method=method, planned=figure.n_seeds, runs=tuple(runs),
+        success=float(np.mean(successes)) if successes else None,
+        mean_return=float(np.mean(returns)) if runs else None,
+        min_return=min(returns) if runs else None, max_return=max(returns) if runs else None,
+        curves=_curves(runs), paper=figure.paper.get(f"{task}|{method.label}"))
+
+
+def _curves(runs: list[RunRecord]) -> dict[str, Band]:
+    """Median and min–max of each metric at the evaluation steps all runs share.
+
+    Runs of one method at one budget evaluate at the same steps; keeping only the shared
+    ones means every point of a band is over the same runs.
+    """
+    curved = [r for r in runs if r.curve]
+    if not curved:
+        return {}
+    shared = sorted(set.intersection(*(set(r.curve["steps"]) for r in curved)))
+    metrics = sorted(set.intersection(*(set(r.curve) for r in curved)) - {"steps"})
+    bands = {}
+    for metric in metrics:
+        rows = [[dict(zip(r.curve["steps"], r.curve[metric]))[s] for s in shared] for r in curved]
+        if any(v is None for row in rows for v in row):
+            continue  # a metric the task does not have (success on PenSpin)
+        values = np.array(rows, dtype=float).reshape(len(curved), len(shared))
+        bands[metric] = Band(steps=tuple(shared), median=tuple(np.median(values, axis=0).tolist()),
+                             low=tuple(values.min(axis=0).tolist()), high=tuple(values.max(axis=0).tolist()))
+    return bands
+
+
+def _tuples(value: Any) -> Any:
+    """JSON lists back to the tuples the configs hold (e.g. hidden sizes)."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value

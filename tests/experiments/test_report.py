@@ -1,0 +1,67 @@
+"""The markdown report and the plots: numbers from the records, refusals that name the folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from synthetic import make_figure, plan
+
+from dexterous.experiments.plots import draw_figure
+from dexterous.experiments.report import TABLE_HEADER, write_report
+from dexterous.experiments.results import MANIFEST, ResultsError
+
+
+def test_report_tables_quote_the_records_and_the_paper(results):
+    text = write_report(results).read_text()
+    assert "| " + " | ".join(TABLE_HEADER) + " |" in text
+    assert "| HandManipulateBlockFull | TOPDM | 3/3 | 66.7% | 3.00 (1.00–6.00) | ≈100% success |" in text
+    assert "| HandManipulateBlockFull | HER new | 3/3 | 33.3% | 5.00 (2.00–9.00) | ≤15% success |" in text
+    assert "| HandManipulatePenFull | MPPI κ=1 | 0/3 | – | – | ≤15% success |" in text
+    assert "| PenSpin | MPPI κ=20 | 1/3 | – | 1.50 (1.50–1.50) | – |" in text
+    assert "| PenSpin | TOPDM |" not in text.split("## appB")[1]  # hidden: demonstrations only
+    assert "Budget: smoke" in text and "| mujoco |" in text and "CPUs" in text
+    assert "![fig2](fig2/fig2.png)" in text
+
+
+def test_report_outside_the_results_copies_its_images(results, tmp_path):
+    out = write_report(results, tmp_path / "docs" / "RESULTS.md")
+    text = out.read_text()
+    for name in ("fig2", "fig5", "appB"):
+        assert f"![{name}](results/{name}.png)" in text
+        assert (out.parent / "results" / f"{name}.png").stat().st_size > 0
+        assert (out.parent / "results" / f"{name}.svg").stat().st_size > 0
+
+
+def test_a_manifest_of_another_version_is_refused_by_name(results):
+    path = results / "fig5" / MANIFEST
+    path.write_text(json.dumps({**json.loads(path.read_text()), "version": 99}))
+    with pytest.raises(ResultsError, match=f"{results / 'fig5'}.*version 99"):
+        write_report(results)
+
+
+@pytest.mark.parametrize("folder", ["empty", "fig2"])
+def test_a_folder_without_results_is_refused_by_name(tmp_path, folder):
+    (tmp_path / folder).mkdir()
+    with pytest.raises(ResultsError, match=str(tmp_path)):
+        write_report(tmp_path / folder if folder == "empty" else tmp_path)
+    with pytest.raises(ResultsError, match=str(tmp_path / folder)):
+        draw_figure(tmp_path / folder)
+
+
+def test_an_unknown_figure_folder_is_refused(results):
+    (results / "fig9").mkdir()
+    (results / "fig9" / MANIFEST).write_text("{}")
+    with pytest.raises(ResultsError, match="fig9"):
+        write_report(results)
+
+
+@pytest.mark.parametrize("name", ["fig2", "fig5", "appB", "appC"])
+def test_draw_figure_writes_png_and_svg(results, name):
+    if name == "appC":
+        make_figure(results, "appC", [plan("dexterous/Humanoid-v1", "TOPDM", 0, 15000.0, None)])
+    paths = draw_figure(results / name)
+    assert [p.name for p in paths] == [f"{name}.png", f"{name}.svg"]
+    assert all(p.stat().st_size > 1000 for p in paths)
+    assert Path(paths[0]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

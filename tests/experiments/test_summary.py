@@ -1,0 +1,69 @@
+"""Summaries computed from known run records."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dexterous.experiments.configs import figure_config
+from dexterous.experiments.results import ResultsError, RunRecord
+from dexterous.experiments.summary import figure_from_json, load_summary, summarize, task_name
+
+BLOCK = "dexterous/HandManipulateBlockFull-v1"
+
+
+def test_planned_episodes_give_success_rate_and_return_range(results):
+    _, summary = load_summary(results / "fig2")
+    cell = summary.cell(BLOCK, "TOPDM")
+    assert (cell.finished, cell.planned) == (3, 3)
+    assert cell.success == pytest.approx(2 / 3)
+    assert (cell.mean_return, cell.min_return, cell.max_return) == (3.0, 1.0, 6.0)
+    assert cell.curves == {}
+    assert cell.paper == "≈100% success"
+
+
+def test_training_curves_are_median_and_min_max_over_seeds(results):
+    _, summary = load_summary(results / "fig2")
+    cell = summary.cell(BLOCK, "HER new")
+    band = cell.curves["mean_return"]
+    assert band.steps == (0.0, 60.0, 120.0)
+    assert band.median == (0.0, 2.0, 4.0)
+    assert (band.low, band.high) == ((0.0, 1.0, 2.0), (0.0, 3.0, 9.0))
+    assert cell.curves["success_rate"].median == (0.0, 0.5, 0.0)
+    assert cell.success == pytest.approx(1 / 3)
+
+
+def test_a_method_without_finished_runs_shows_as_0_of_k(results):
+    _, summary = load_summary(results / "fig2")
+    cell = summary.cell("dexterous/HandManipulatePenFull-v1", "MPPI κ=1")
+    assert (cell.finished, cell.planned, cell.success, cell.mean_return) == (0, 3, None, None)
+    assert (summary.finished, summary.planned) == (6, 2 * 5 * 3)
+
+
+def test_td3_on_pen_spin_has_no_success(results):
+    _, summary = load_summary(results / "fig5")
+    assert summary.cell("dexterous/PenSpin-v1", "TD3").success is None
+    assert "success_rate" not in summary.cell("dexterous/PenSpin-v1", "TD3").curves
+
+
+def test_hidden_methods_are_left_out_but_their_cost_is_counted(results):
+    _, summary = load_summary(results / "appB")
+    assert [c.method.label for c in summary.cells] == ["TD3 + demos β=0.7", "TD3 + demos β=1.0"]
+    assert summary.env_steps == 3 * 1000 + 6 * 120
+
+
+def test_a_record_outside_the_figure_is_refused():
+    figure = figure_config("fig5", "smoke")
+    stray = RunRecord("dexterous/PenSpin-v1", "HER", 0, "her", 0.0, None, 1, 1.0, "x")
+    with pytest.raises(ResultsError, match="HER"):
+        summarize(figure, [stray])
+
+
+def test_the_manifest_config_reads_back_as_the_figure_config():
+    figure = figure_config("appB", "smoke", seeds=3)
+    assert figure_from_json(json.loads(json.dumps(figure.to_json()))) == figure
+
+
+def test_task_name_drops_namespace_and_version():
+    assert task_name("dexterous/PenSpin-v1") == "PenSpin"
