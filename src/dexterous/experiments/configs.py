@@ -132,6 +132,11 @@ class FigureConfig:
         return dataclasses.asdict(self)
 
 
+def task_name(env_id: str) -> str:
+    """"dexterous/EggHandOver-v1" → "EggHandOver": a task's name in folders and tables."""
+    return re.sub(r"-v\d+$", "", env_id.rsplit("/", 1)[-1])
+
+
 TOPDM = Method("TOPDM", "plan", "topdm")
 MPPI_1 = Method("MPPI κ=1", "plan", "mppi", kappa=1.0)
 MPPI_20 = Method("MPPI κ=20", "plan", "mppi", kappa=20.0)

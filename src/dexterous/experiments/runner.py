@@ -16,7 +16,6 @@ share the results directory).
 from __future__ import annotations
 
 import os
-import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -25,13 +24,9 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from dexterous.experiments.configs import FigureConfig, Method
+from dexterous.experiments.configs import FigureConfig, Method, task_name
 from dexterous.experiments.results import RunRecord, open_figure_dir, read_runs, write_runs
 
-
-def task_name(env_id: str) -> str:
-    """"dexterous/EggHandOver-v1" → "EggHandOver": the task's folder name."""
-    return re.sub(r"-v\d+$", "", env_id.rsplit("/", 1)[-1])
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,13 @@ whose runs have not finished yet is kept with 0 of K seeds, so a gap is never si
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from dexterous.experiments.configs import Budget, FigureConfig, Method
+from dexterous.experiments.configs import Budget, FigureConfig, Method, task_name
 from dexterous.experiments.results import ResultsError, RunRecord, read_manifest, read_runs
 
 
@@ -91,10 +90,6 @@ class FigureSummary:
                 return cell
         raise KeyError(f"{self.figure.name} shows no method {label!r} on {task!r}")
 
-
-def task_name(env_id: str) -> str:
-    """The environment's name without namespace and version ("dexterous/PenSpin-v1" → "PenSpin")."""
-    return re.sub(r"-v\d+$", "", env_id.rsplit("/", 1)[-1])
 
 
 def figure_from_json(config: dict[str, Any]) -> FigureConfig:
