@@ -20,11 +20,12 @@ def test_batch_equals_sequential_env_steps(env_id):
     assert result.rewards.shape == result.successes.shape == (8, 10)
     for i in range(8):
         env.unwrapped.restore(snap)
-        rewards, successes = [], []
-        for a in actions[i]:
-            _, reward, _, _, info = env.step(a)
-            rewards.append(reward)
-            successes.append(info["is_success"])
+        rewards, successes, ended = [], [], False
+        for a in actions[i]:  # after an episode terminates, a plan collects nothing
+            _, reward, terminated, _, info = env.step(a)
+            rewards.append(0.0 if ended else reward)
+            successes.append(info["is_success"] and not ended)
+            ended |= terminated
         assert np.array_equal(result.rewards[i], rewards)
         assert np.array_equal(result.successes[i], successes)
         assert env.unwrapped.snapshot().equals(result.final_snapshots[i])

@@ -18,8 +18,11 @@ SPEC_DIMS = {
     "CatchUnderarmHard": (133, 52, 7, 75),
     "CatchOverarm": (133, 52, 7, 75),
     "TwoCatchUnderArm": (146, 52, 14, 75),
+    "Humanoid": (348, 17, 0, 1000),
 }
-"""(observation, action, goal, episode steps) of SPEC §2 and §3, by family."""
+"""(observation, action, goal, episode steps) of SPEC §2 and §3 (Humanoid: gymnasium's v5), by family."""
+ENDS_EARLY = {"Humanoid"}
+"""Families whose episodes terminate (a fall); tests/test_humanoid.py covers their ends."""
 
 
 def _family(env_id: str) -> str:
@@ -45,6 +48,8 @@ def test_dimensions_match_spec(env_id):
         assert obs["achieved_goal"].shape == obs["desired_goal"].shape == (goal_dim,)
     else:
         assert obs.shape == (obs_dim,)
+    if _family(env_id) in ENDS_EARLY:
+        return
     truncations = []
     for a in random_actions(env, steps, seed=1):
         *_, terminated, truncated, _ = env.step(a)
@@ -88,6 +93,9 @@ def test_observations_share_no_memory(env_id):
 
 
 def test_no_observation_element_is_constant(env_id):
+    if _family(env_id) == "Humanoid":
+        pytest.skip("v5's observation holds constants by design: body masses in cinert, and the "
+                    "external forces of bodies that have not touched the floor")
     env = gymnasium.make(env_id)
     obs, _ = env.reset(seed=0)
     key = "observation" if isinstance(obs, dict) else None
@@ -113,6 +121,7 @@ def test_goal_ghost_is_drawn_where_the_goal_is(env_id):
     env.reset(seed=0)
     if env.goal.size == 0:
         assert env.model.nmocap == 0  # no goal, no ghost
+        return
     for obj, goal in zip(env.indices.objects, env.goal.reshape(-1, 7)):
         assert np.array_equal(env.data.mocap_pos[obj.mocap], goal[:3])
         assert np.array_equal(env.data.mocap_quat[obj.mocap], goal[3:])

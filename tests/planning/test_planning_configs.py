@@ -160,9 +160,10 @@ def test_cpu_presets_plan_an_episode_in_about_ten_minutes(env_id, iterations, en
     assert 0.75 * CPU_EPISODE_SECONDS <= seconds <= CPU_EPISODE_SECONDS
 
 
-def test_no_cpu_preset_without_a_measured_rate():
-    with pytest.raises(ValueError, match="no cpu preset for 'Humanoid'"):
-        preset("cpu", "Humanoid")
+def test_humanoid_cpu_preset_keeps_one_iteration():
+    """Even one iteration of N 100, τ 40 over 1000 steps takes longer than the target."""
+    config = preset("cpu", "dexterous/Humanoid-v1")
+    assert (config.n_samples, config.iterations, config.horizon, config.schedule) == (100, 1, 40, "constant")
 
 
 def test_smoke_preset_is_tiny():

@@ -63,7 +63,9 @@ def plan_episode(env_id: str, config: TOPDMConfig, seed: int, path: str | Path, 
                  progress: Callable[[StepReport], None] | None = None) -> Demonstration:
     """Plan one episode into `path`, resuming it if the file holds an unfinished one.
 
-    max_steps stops after that many real steps in total (the file then holds an
+    The episode ends after the environment's episode_steps or at the step where it
+    terminates (Humanoid: a fall), which is then its last recorded step. max_steps
+    stops after that many real steps in total (the file then holds an
     unfinished episode that a later call resumes); None runs to the episode's end.
     """
     path = Path(path)
@@ -94,7 +96,7 @@ def plan_episode(env_id: str, config: TOPDMConfig, seed: int, path: str | Path, 
     for t in range(demo.num_steps, stop):
         start = time.perf_counter()
         plan = planner.plan(evaluator, unwrapped.snapshot(), t, unwrapped.prev_action)
-        obs, reward, _, _, info = env.step(plan.action)
+        obs, reward, terminated, _, info = env.step(plan.action)
         seconds = time.perf_counter() - start
         snap = unwrapped.snapshot()
         demo.states.append(snap.state)
@@ -108,10 +110,12 @@ def plan_episode(env_id: str, config: TOPDMConfig, seed: int, path: str | Path, 
         demo.meta["step_seconds"].append(seconds)
         demo.meta["env_steps"] += plan.env_steps
         demo.meta["planner_rng"] = planner.rng_state
-        demo.meta["complete"] = t + 1 == total
+        demo.meta["complete"] = terminated or t + 1 == total
         demo.save(path)
         if progress is not None:
             progress(StepReport(t + 1, total, plan, float(reward), bool(info["is_success"]), plan.env_steps / seconds))
+        if terminated:
+            break
     return demo
 
 

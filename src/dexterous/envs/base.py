@@ -1,15 +1,19 @@
-"""The environment template every dexterous task shares.
+"""The environment templates every dexterous task shares.
 
-`step` is a short template over named hooks (Gymnasium-Robotics' robot_env pattern):
-action → ctrl, 20 physics steps, observe, reward/success. Reward and success are one
-batched pure function of the state (`reward_success`) so that the BatchEvaluator scores
-N rollouts with exactly the code that pays the agent.
+`TaskEnv` is the machinery any MuJoCo task needs to be planned on: exact snapshots, action
+checks, rendering, and `step` as a short template over named hooks (Gymnasium-Robotics'
+robot_env pattern): action → ctrl, physics substeps, observe, outcome. The outcome
+(reward, success, termination) is one batched function of named MjData fields
+(`step_outcome`), so that the BatchEvaluator scores N rollouts with exactly the code that
+pays the agent. `HandEnv` adds the Shadow-hand specifics: scenes built from hand assets,
+absolute position control in [−1, 1] and a goal.
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 import gymnasium
 import mujoco
@@ -18,51 +22,63 @@ import numpy as np
 from dexterous.render import SceneRenderer
 from dexterous.scenes.builder import build_model
 from dexterous.scenes.indices import SceneIndices, scene_indices
-from dexterous.scenes.spec import Scene
+from dexterous.scenes.spec import CameraView, Scene
 from dexterous.sim.snapshot import STATE_SPEC, Snapshot, SnapshotError
 
 SUBSTEPS = 20
-"""Physics steps (of 0.002 s) per environment step, with the control held (dt = 0.04 s)."""
+"""Physics steps (of 0.002 s) per hand-environment step, with the control held (dt = 0.04 s)."""
 
 
-class HandEnv(gymnasium.Env):
-    """A Shadow-hand scene with absolute position control and exact snapshots.
+class StepOutcome(NamedTuple):
+    """What one step pays, for a batch of N states: reward (N,) float64, success (N,) bool,
+    terminated (N,) bool (the episode ended at this step; its later rewards do not count)."""
 
-    Subclasses provide the scene, the action layout (which actuators, in which order), the
-    observation, the reset and the batched reward.
+    reward: np.ndarray
+    success: np.ndarray
+    terminated: np.ndarray
+
+
+class TaskEnv(gymnasium.Env):
+    """A MuJoCo task with exact snapshots and a batched step outcome.
+
+    Subclasses provide the action → ctrl map, the observation, the reset and the batched
+    `step_outcome`; everything the BatchEvaluator needs is declared here.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 25}
 
-    def __init__(self, scene: Scene, episode_steps: int, render_mode: str | None = None,
+    goal_size: int = 0
+    """Length of the goal vector kept in snapshots."""
+    outcome_fields: tuple[str, ...] = ("qpos", "qvel")
+    """MjData fields, batched as (N, …), that `step_outcome` reads."""
+    post_constraint_forces: bool = False
+    """Run mj_rnePostConstraint after each step (cfrc_ext, cacc, cfrc_int): mj_step only
+    computes them when a sensor needs them, and some tasks read them."""
+
+    def __init__(self, model: mujoco.MjModel, action_low: np.ndarray, action_high: np.ndarray,
+                 episode_steps: int, substeps: int, camera: CameraView, render_mode: str | None = None,
                  width: int = 480, height: int = 480):
         if render_mode not in (None, *self.metadata["render_modes"]):
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
-        self.scene = scene
+        self.model = model
+        self.data = mujoco.MjData(model)
         self.episode_steps = episode_steps
+        self.substeps = substeps
         self.render_mode = render_mode
-        self.model = build_model(scene)
-        self.data = mujoco.MjData(self.model)
-        self.indices: SceneIndices = scene_indices(self.model, scene)
-        self.actuators = self._action_layout()
-        ctrl_range = self.model.actuator_ctrlrange[self.actuators]
-        self._ctrl_centre = (ctrl_range[:, 1] + ctrl_range[:, 0]) / 2.0
-        self._ctrl_half = (ctrl_range[:, 1] - ctrl_range[:, 0]) / 2.0
-        n_act = len(self.actuators)
-        self.action_space = gymnasium.spaces.Box(-1.0, 1.0, (n_act,), np.float32)
-        self.state_size = mujoco.mj_stateSize(self.model, STATE_SPEC)
+        self.action_low = np.asarray(action_low, dtype=np.float64)
+        self.action_high = np.asarray(action_high, dtype=np.float64)
+        self.action_space = gymnasium.spaces.Box(self.action_low.astype(np.float32),
+                                                 self.action_high.astype(np.float32), dtype=np.float32)
+        self.state_size = mujoco.mj_stateSize(model, STATE_SPEC)
         self.goal = np.zeros(self.goal_size)
-        self.prev_action = np.zeros(n_act)
+        self.prev_action = np.zeros(self.action_low.shape)
         self.steps = 0
-        self._renderer = SceneRenderer(self.model, scene.camera, width, height)
+        self._renderer = SceneRenderer(model, camera, width, height)
 
     # ----- hooks -------------------------------------------------------------------------
-    goal_size: int = 0
-    """Length of the goal vector kept in snapshots."""
-
     @abstractmethod
-    def _action_layout(self) -> np.ndarray:
-        """Actuator ids in action order."""
+    def action_to_ctrl(self, action: np.ndarray, ctrl: np.ndarray) -> None:
+        """Write ctrl (..., nu) for actions (..., A), clipping them to the action bounds."""
 
     @abstractmethod
     def _observe(self) -> Any:
@@ -73,17 +89,15 @@ class HandEnv(gymnasium.Env):
         """Put the world into a random start state and pick the goal, using self.np_random."""
 
     @abstractmethod
-    def reward_success(self, qpos: np.ndarray, qvel: np.ndarray, goal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Batched reward (N,) float64 and success (N,) bool from (N, nq), (N, nv), (N, G)."""
+    def step_outcome(self, fields: Mapping[str, np.ndarray], goal: np.ndarray) -> StepOutcome:
+        """Batched outcome of the states just reached, from `outcome_fields` (N, …) and
+        goals (N, G). It may write state fields it was given (userdata): both callers
+        pass live views, so what a task carries between steps lands in its snapshots."""
 
     # ----- the shared machinery ----------------------------------------------------------
     @property
     def env_id(self) -> str:
         return self.spec.id if self.spec is not None else type(self).__name__
-
-    def action_to_ctrl(self, action: np.ndarray, ctrl: np.ndarray) -> None:
-        """Write ctrl (..., nu) for actions (..., A): clip, then centre + a·half-range."""
-        ctrl[..., self.actuators] = self._ctrl_centre + np.clip(action, -1.0, 1.0) * self._ctrl_half
 
     def validate_action(self, action: Any) -> np.ndarray:
         action = np.asarray(action, dtype=np.float64)
@@ -95,16 +109,20 @@ class HandEnv(gymnasium.Env):
 
     def _simulate(self, action: np.ndarray) -> None:
         self.action_to_ctrl(action, self.data.ctrl)
-        mujoco.mj_step(self.model, self.data, nstep=SUBSTEPS)
+        mujoco.mj_step(self.model, self.data, nstep=self.substeps)
+        if self.post_constraint_forces:
+            mujoco.mj_rnePostConstraint(self.model, self.data)
 
     def step(self, action: Any):
         action = self.validate_action(action)
         self._simulate(action)
         self.steps += 1
-        self.prev_action = np.clip(action, -1.0, 1.0)
-        reward, success = self.reward_success(self.data.qpos[None], self.data.qvel[None], self.goal[None])
-        info = {"is_success": bool(success[0])}
-        return self._observe(), float(reward[0]), False, self.steps >= self.episode_steps, info
+        self.prev_action = np.clip(action, self.action_low, self.action_high)
+        fields = {name: getattr(self.data, name)[None] for name in self.outcome_fields}
+        outcome = self.step_outcome(fields, self.goal[None])
+        info = {"is_success": bool(outcome.success[0])}
+        return (self._observe(), float(outcome.reward[0]), bool(outcome.terminated[0]),
+                self.steps >= self.episode_steps, info)
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
@@ -114,11 +132,6 @@ class HandEnv(gymnasium.Env):
         self.prev_action = np.zeros_like(self.prev_action)
         mujoco.mj_forward(self.model, self.data)
         return self._observe(), {"is_success": False}
-
-    def settle(self, steps: int = 10) -> None:
-        """Take zero-action steps, as the original resets do to let objects come to rest."""
-        for _ in range(steps):
-            self._simulate(np.zeros(self.action_space.shape))
 
     def snapshot(self) -> Snapshot:
         """Everything that determines the future; see dexterous.sim.snapshot."""
@@ -142,10 +155,16 @@ class HandEnv(gymnasium.Env):
             )
 
     def restore(self, snap: Snapshot) -> Any:
-        """Return to the exact state of `snap`; returns the observation there."""
+        """Return to the exact state of `snap`; returns the observation there.
+
+        Derived fields (and the post-constraint forces, where the task uses them) are
+        recomputed at the restored state; the future depends only on the state.
+        """
         self.check_snapshot(snap)
         mujoco.mj_setState(self.model, self.data, snap.state, STATE_SPEC)
         mujoco.mj_forward(self.model, self.data)
+        if self.post_constraint_forces:
+            mujoco.mj_rnePostConstraint(self.model, self.data)
         self.goal = snap.goal.copy()
         self.steps = snap.step
         self.prev_action = snap.prev_action.copy()
@@ -161,3 +180,48 @@ class HandEnv(gymnasium.Env):
 
     def close(self) -> None:
         self._renderer.close()
+
+
+class HandEnv(TaskEnv):
+    """A Shadow-hand scene with absolute position control and exact snapshots.
+
+    Subclasses provide the scene, the action layout (which actuators, in which order), the
+    observation, the reset and the batched reward.
+    """
+
+    def __init__(self, scene: Scene, episode_steps: int, render_mode: str | None = None,
+                 width: int = 480, height: int = 480):
+        self.scene = scene
+        model = build_model(scene)
+        self.indices: SceneIndices = scene_indices(model, scene)
+        self.actuators = self._action_layout()
+        ctrl_range = model.actuator_ctrlrange[self.actuators]
+        self._ctrl_centre = (ctrl_range[:, 1] + ctrl_range[:, 0]) / 2.0
+        self._ctrl_half = (ctrl_range[:, 1] - ctrl_range[:, 0]) / 2.0
+        n_act = len(self.actuators)
+        super().__init__(model, np.full(n_act, -1.0), np.full(n_act, 1.0), episode_steps, SUBSTEPS,
+                         scene.camera, render_mode, width, height)
+
+    # ----- hooks -------------------------------------------------------------------------
+    @abstractmethod
+    def _action_layout(self) -> np.ndarray:
+        """Actuator ids in action order."""
+
+    @abstractmethod
+    def reward_success(self, qpos: np.ndarray, qvel: np.ndarray, goal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Batched reward (N,) float64 and success (N,) bool from (N, nq), (N, nv), (N, G)."""
+
+    # ----- the hand machinery ------------------------------------------------------------
+    def action_to_ctrl(self, action: np.ndarray, ctrl: np.ndarray) -> None:
+        """Write ctrl (..., nu) for actions (..., A): clip, then centre + a·half-range."""
+        ctrl[..., self.actuators] = self._ctrl_centre + np.clip(action, -1.0, 1.0) * self._ctrl_half
+
+    def step_outcome(self, fields: Mapping[str, np.ndarray], goal: np.ndarray) -> StepOutcome:
+        """Hand tasks never end early: the outcome is their reward and success."""
+        reward, success = self.reward_success(fields["qpos"], fields["qvel"], goal)
+        return StepOutcome(reward, success, np.zeros(reward.shape, dtype=bool))
+
+    def settle(self, steps: int = 10) -> None:
+        """Take zero-action steps, as the original resets do to let objects come to rest."""
+        for _ in range(steps):
+            self._simulate(np.zeros(self.action_space.shape))

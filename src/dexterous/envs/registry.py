@@ -37,7 +37,10 @@ class EnvEntry:
         return tuple(f"{NAMESPACE}/{alias}-v{self.version}" for alias in self.aliases)
 
 
-ENTRIES: list[EnvEntry] = [EnvEntry("PenSpin", "dexterous.envs.pen_spin:PenSpinEnv")]
+ENTRIES: list[EnvEntry] = [
+    EnvEntry("PenSpin", "dexterous.envs.pen_spin:PenSpinEnv"),
+    EnvEntry("Humanoid", "dexterous.envs.humanoid:HumanoidEnv"),
+]
 for _shape in ("Block", "Pen"):
     for _sparse in (False, True):
         ENTRIES.append(EnvEntry(

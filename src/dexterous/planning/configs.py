@@ -159,13 +159,16 @@ class _Family:
     """What a group of environments changes from the defaults, and how fast it simulates."""
 
     paper: dict[str, Any]
-    env_steps_per_s: float | None
-    """Batched env steps per second on the 2-core reference machine; None if unmeasured."""
+    env_steps_per_s: float
+    """Batched env steps per second on the 2-core reference machine."""
 
 
 # Batched rates on the 2-core reference machine: two hands ~92% of their 1,850 env steps/s
 # physics limit (DESIGN.md); one hand from benchmarks/results/rollout_throughput.json
-# (BatchEvaluator, N 1000, τ 20).
+# (BatchEvaluator, N 1000, τ 20). Humanoid: BatchEvaluator, N 1000, τ 40, 2 threads,
+# measured once at 4,264 env steps/s (9.4 s, load average ~3 from other jobs; RK4 makes an
+# env step 5 × 4 force evaluations, and its post-constraint forces cost ~20 µs per rollout
+# and step, ~9% of that).
 _TWO_HANDS_RATE = 1700.0
 
 _FAMILIES: dict[str, _Family] = {
@@ -182,7 +185,7 @@ _FAMILIES: dict[str, _Family] = {
             "return_weight": 1.02,
             "episode_length": 1000,
         },
-        None,
+        4250.0,
     ),
 }
 
@@ -231,21 +234,15 @@ def preset(
       CPU_EPISODE_SECONDS at the family's batched rate. An episode costs ≈ Ni·T·N·τ env
       steps (the schedule keeps ≈ Ni·T iterations), so Ni = ⌊600 s · rate / (T·τ·N)⌋:
       two hands (1,700 env steps/s) ⌊600·1700 / (75·20·100)⌋ = 6 (≈ 9 min);
-      HandManipulate*Full (3,150/s) 12; PenSpin (2,850/s, T 250) 3.
-      Humanoid has no measured rate, so no cpu preset.
+      HandManipulate*Full (3,150/s) 12; PenSpin (2,850/s, T 250) 3. Humanoid (4,250/s,
+      T 1000, τ 40) gets the floor of 1 iteration: ⌊0.64⌋ → 1, ≈ 16 min an episode.
     - "smoke": the paper's config with N 8, τ 5, Ni 2, for tests.
     """
     if name not in PRESETS:
         raise ValueError(f"preset must be one of {', '.join(map(repr, PRESETS))}, got {name!r}")
-    family_name = env_family(env_id)
-    family = _FAMILIES[family_name]
+    family = _FAMILIES[env_family(env_id)]
     config = TOPDMConfig(**family.paper)
     if name == "cpu":
-        if family.env_steps_per_s is None:
-            raise ValueError(
-                f"no cpu preset for {env_id!r} (family {family_name!r}): its simulation rate "
-                "is unmeasured; use 'paper' or 'smoke', or build a TOPDMConfig"
-            )
         episode_steps = CPU_EPISODE_SECONDS * family.env_steps_per_s
         per_iteration_steps = config.episode_length * config.horizon * CPU_SAMPLES
         config = dataclasses.replace(

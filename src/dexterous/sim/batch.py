@@ -2,9 +2,11 @@
 
 Built on `mujoco.batch.Batch`, which steps N simulations on a thread pool and is
 bit-identical to a loop of `mj_step` on one MjData each. Per environment step we write
-the N controls, advance 20 substeps in one call and score the new states with the task's
-own batched `reward_success`: τ Python calls per evaluation and no per-substep copies, so
-rewards and successes equal, bit for bit, what `env.step` pays for the same actions.
+the N controls, advance the task's substeps in one call and score the new states with the
+task's own batched `step_outcome` over the batch's bound fields: τ Python calls per
+evaluation and no per-substep copies, so rewards and successes equal, bit for bit, what
+`env.step` pays for the same actions. Once a rollout's episode terminates (Humanoid: a
+fall) its later rewards are 0, as the episode paid nothing after it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import mujoco
 import mujoco.batch
 import numpy as np
 
-from dexterous.envs.base import SUBSTEPS, HandEnv
+from dexterous.envs.base import TaskEnv
 from dexterous.sim.protocol import EvalResult
 from dexterous.sim.snapshot import Snapshot
 
@@ -33,23 +35,28 @@ class BatchEvaluator:
     The underlying Batch is kept between calls (re-created only when N changes), so a
     planner pays thread-pool and buffer set-up once. By default it is a persistent batch
     (one MjData per simulation): measured ~6% faster at N = 1000 for one hand, for ~0.4 GB
-    more memory; persistent=False shares an MjData per thread instead. A rollout whose state turns non-finite
-    or that MuJoCo resets for instability scores −inf from that step on: a diverged
-    simulation must never look good.
+    more memory; persistent=False shares an MjData per thread instead. Tasks that read the
+    post-constraint forces need the persistent batch: those forces are computed per
+    simulation from its whole MjData after each step. A rollout whose state turns
+    non-finite or that MuJoCo resets for instability scores −inf from that step on: a
+    diverged simulation must never look good.
     """
 
     def __init__(self, env: gymnasium.Env, nthread: int | None = None, persistent: bool = True):
         unwrapped = env.unwrapped
-        if not isinstance(unwrapped, HandEnv):
+        if not isinstance(unwrapped, TaskEnv):
             raise TypeError(f"BatchEvaluator needs a dexterous environment, got {type(unwrapped).__name__}")
         if nthread is not None and nthread < 0:
             raise ValueError(f"nthread must be ≥ 0 (0 or None: all cores), got {nthread}")
+        if unwrapped.post_constraint_forces and not persistent:
+            raise ValueError(f"{unwrapped.env_id} reads post-constraint forces, which need persistent=True")
         self.env = unwrapped
         self.nthread = nthread or os.cpu_count() or 1
         self.persistent = persistent
         self._batch: mujoco.batch.Batch | None = None
-        self.action_low = np.full(unwrapped.action_space.shape, -1.0)
-        self.action_high = np.full(unwrapped.action_space.shape, 1.0)
+        self.action_low = unwrapped.action_low.copy()
+        self.action_high = unwrapped.action_high.copy()
+        self._scratch: mujoco.MjData | None = None
 
     def _batch_for(self, n: int) -> mujoco.batch.Batch:
         if self._batch is None or self._batch.nsim != n:
@@ -72,35 +79,54 @@ class BatchEvaluator:
     def evaluate(self, snapshot: Snapshot, actions: np.ndarray, final_snapshots: bool = False) -> EvalResult:
         """Roll out actions (N, τ, A) from snapshot; rewards/successes are (N, τ).
 
-        Actions are clipped to [−1, 1] as `env.step` clips them.
+        Actions are clipped to the action bounds as `env.step` clips them.
         """
         actions = self._validate(snapshot, actions)
         n, horizon, _ = actions.shape
+        env = self.env
         batch = self._batch_for(n)
         batch.state[:] = snapshot.state
         ctrl, qpos, qvel = batch.bind("ctrl"), batch.bind("qpos"), batch.bind("qvel")
+        fields = {name: batch.bind(name) for name in env.outcome_fields}
         goal = np.broadcast_to(snapshot.goal, (n, snapshot.goal.shape[0]))
         warnings_before = batch.warning[:, _DIVERGENCE_WARNINGS, 1].sum(axis=1)
         diverged = np.zeros(n, dtype=bool)
+        ended = np.zeros(n, dtype=bool)
         rewards = np.empty((n, horizon))
         successes = np.empty((n, horizon), dtype=bool)
         for s in range(horizon):
-            self.env.action_to_ctrl(actions[:, s], ctrl)
+            env.action_to_ctrl(actions[:, s], ctrl)
             try:
-                batch.step(nstep=SUBSTEPS)
+                batch.step(nstep=env.substeps)
             except mujoco.batch.SimulationError as err:
                 diverged[err.ids] = True
-            reward, success = self.env.reward_success(qpos, qvel, goal)
+            if env.post_constraint_forces:
+                fields["cfrc_ext"] = self._post_constraint_forces(batch)
+            reward, success, terminated = env.step_outcome(fields, goal)
             diverged |= batch.warning[:, _DIVERGENCE_WARNINGS, 1].sum(axis=1) > warnings_before
             diverged |= ~(np.isfinite(qpos).all(axis=1) & np.isfinite(qvel).all(axis=1) & np.isfinite(reward))
-            rewards[:, s] = np.where(diverged, -np.inf, reward)
-            successes[:, s] = success & ~diverged
+            rewards[:, s] = np.where(diverged, -np.inf, np.where(ended, 0.0, reward))
+            successes[:, s] = success & ~diverged & ~ended
+            ended |= terminated
         finals = None
         if final_snapshots:
-            last = np.clip(actions[:, -1], -1.0, 1.0)
+            last = np.clip(actions[:, -1], self.action_low, self.action_high)
             finals = [
                 Snapshot(env_id=snapshot.env_id, state=batch.state[i], goal=snapshot.goal,
                          step=snapshot.step + horizon, prev_action=last[i], rng_state=snapshot.rng_state)
                 for i in range(n)
             ]
         return EvalResult(rewards, successes, finals)
+
+    def _post_constraint_forces(self, batch: mujoco.batch.Batch) -> np.ndarray:
+        """(N, nbody, 6) cfrc_ext as `env.step` computes it: mj_rnePostConstraint on each
+        simulation's MjData as the step left it (the batch does not run it)."""
+        model = self.env.model
+        if self._scratch is None:
+            self._scratch = mujoco.MjData(model)
+        forces = np.empty((batch.nsim, model.nbody, 6))
+        for i in range(batch.nsim):
+            data = batch.get_data(i, self._scratch)
+            mujoco.mj_rnePostConstraint(model, data)
+            forces[i] = data.cfrc_ext
+        return forces

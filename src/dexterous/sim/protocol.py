@@ -16,8 +16,9 @@ import numpy as np
 class EvalResult(NamedTuple):
     """What one batched evaluation returns.
 
-    rewards: (N, τ) float64, the reward `env.step` would pay at each step; −inf from the
-        step a rollout diverges (NaN state or MuJoCo instability) onwards.
+    rewards: (N, τ) float64, the reward `env.step` would pay at each step; 0 after the
+        step at which the episode terminates (Humanoid: a fall); −inf from the step a
+        rollout diverges (NaN state or MuJoCo instability) onwards.
     successes: (N, τ) bool, the task's success flag at each step (False once diverged).
     final_snapshots: N snapshots of the states after τ steps, or None unless requested.
     """
