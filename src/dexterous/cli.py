@@ -97,10 +97,22 @@ def _reproduce(args: argparse.Namespace) -> None:
     from dexterous.experiments.configs import figure_config
     from dexterous.experiments.runner import reproduce
 
+    from dexterous.experiments.plots import draw_figure
+    from dexterous.experiments.videos import write_side_by_side
+
     figure = figure_config(args.figure, args.budget, seeds=args.seeds)
     out = args.out or Path("results") / args.budget
-    print(reproduce(figure, out, address=args.address, parallel=False if args.no_ray else None,
-                    max_runs=args.max_runs))
+    summary = reproduce(figure, out, address=args.address, parallel=False if args.no_ray else None,
+                        max_runs=args.max_runs)
+    print(summary)
+    for path in [*draw_figure(summary.folder), *([] if args.no_videos else write_side_by_side(summary.folder))]:
+        print(f"wrote {path}")
+
+
+def _report(args: argparse.Namespace) -> None:
+    from dexterous.experiments.report import write_report
+
+    print(f"wrote {write_report(args.results, args.out)}")
 
 
 def _add_config_flags(parser: argparse.ArgumentParser, cls: type, skip: tuple[str, ...] = ("env_id",)) -> None:
@@ -182,7 +194,13 @@ def _add_experiment_commands(sub) -> None:
     reproduce.add_argument("--no-ray", action="store_true", help="run one run after another in this process")
     reproduce.add_argument("--max-runs", type=int, default=None,
                            help="stop after this many runs finish (rerun to go on)")
+    reproduce.add_argument("--no-videos", action="store_true",
+                           help="skip the side-by-side TOPDM vs MPPI videos of the best and median seed")
     reproduce.set_defaults(func=_reproduce)
+    report = sub.add_parser("report", help="markdown tables and figures of a results directory, beside the paper's")
+    report.add_argument("results", type=Path, help="results directory of `dexterous reproduce` (e.g. results/cpu)")
+    report.add_argument("--out", type=Path, default=None, help="markdown file (default: RESULTS_DIR/REPORT.md)")
+    report.set_defaults(func=_report)
 
 
 def _add_rl_commands(sub) -> None:

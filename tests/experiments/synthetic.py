@@ -9,7 +9,7 @@ from pathlib import Path
 
 from dexterous.experiments.configs import Method, figure_config
 from dexterous.experiments.results import RunRecord, open_figure_dir, write_runs
-from dexterous.experiments.summary import task_name
+from dexterous.experiments.configs import task_name
 
 BLOCK = "dexterous/HandManipulateBlockFull-v1"
 PEN_SPIN = "dexterous/PenSpin-v1"

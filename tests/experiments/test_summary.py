@@ -8,7 +8,8 @@ import pytest
 
 from dexterous.experiments.configs import figure_config
 from dexterous.experiments.results import ResultsError, RunRecord
-from dexterous.experiments.summary import figure_from_json, load_summary, summarize, task_name
+from dexterous.experiments.configs import task_name
+from dexterous.experiments.summary import figure_from_json, load_summary, summarize
 
 BLOCK = "dexterous/HandManipulateBlockFull-v1"
 

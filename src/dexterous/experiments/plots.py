@@ -20,7 +20,8 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from dexterous.experiments.summary import FigureSummary, MethodSummary, load_summary, task_name
+from dexterous.experiments.configs import task_name
+from dexterous.experiments.summary import FigureSummary, MethodSummary, load_summary
 
 _COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:olive")
 _METRIC_LABELS = {"final_success": "final-step success rate (%)", "return": "mean return per episode"}

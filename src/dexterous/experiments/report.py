@@ -15,7 +15,8 @@ from typing import Any
 from dexterous.experiments.configs import FIGURES
 from dexterous.experiments.plots import draw_figure
 from dexterous.experiments.results import MANIFEST, ResultsError, figure_dirs
-from dexterous.experiments.summary import FigureSummary, MethodSummary, load_summary, task_name
+from dexterous.experiments.configs import task_name
+from dexterous.experiments.summary import FigureSummary, MethodSummary, load_summary
 
 TABLE_HEADER = ("task", "method", "seeds finished", "final-step success", "mean return (min–max)", "paper")
 

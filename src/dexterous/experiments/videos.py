@@ -19,7 +19,8 @@ from matplotlib.figure import Figure
 
 from dexterous.demos import Demonstration
 from dexterous.experiments.results import RunRecord, read_manifest, read_runs
-from dexterous.experiments.summary import figure_from_json, task_name
+from dexterous.experiments.configs import task_name
+from dexterous.experiments.summary import figure_from_json
 from dexterous.video import demonstration_env, frame_writer, rendered, replaying
 
 LEFT = "TOPDM"
