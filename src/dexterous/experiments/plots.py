@@ -96,10 +96,8 @@ def _bar_values(cells: list[MethodSummary], metric: str) -> tuple[np.ndarray, np
 
 def _curves_and_levels(summary: FigureSummary) -> Figure:
     """Training methods as median + min–max band over seeds; planners as levels."""
-    colours = _colours(summary)
-    fig = Figure(figsize=(8.0, 4.5), layout="constrained")
-    axes = fig.subplots(1, len(summary.figure.tasks), squeeze=False)[0]
-    for ax, task in zip(axes, summary.figure.tasks):
+    fig, colours = _curve_figure(summary)
+    for ax, task in zip(fig.axes, summary.figure.tasks):
         for cell in (c for c in summary.cells if c.task == task):
             label = f"{cell.method.label} ({cell.finished}/{cell.planned})"
             colour = colours[cell.method.label]
@@ -119,10 +117,8 @@ def _curves_and_levels(summary: FigureSummary) -> Figure:
 
 def _per_run(summary: FigureSummary) -> Figure:
     """One training curve per run, so single runs that learn (or not) stay visible."""
-    colours = _colours(summary)
-    fig = Figure(figsize=(8.0, 4.5), layout="constrained")
-    axes = fig.subplots(1, len(summary.figure.tasks), squeeze=False)[0]
-    for ax, task in zip(axes, summary.figure.tasks):
+    fig, colours = _curve_figure(summary)
+    for ax, task in zip(fig.axes, summary.figure.tasks):
         for cell in (c for c in summary.cells if c.task == task):
             colour = colours[cell.method.label]
             ax.plot([], [], color=colour, label=f"{cell.method.label} ({cell.finished}/{cell.planned} runs)")
@@ -132,6 +128,13 @@ def _per_run(summary: FigureSummary) -> Figure:
         _curve_axes(ax, task)
     fig.suptitle(_title(summary), fontsize=9)
     return fig
+
+
+def _curve_figure(summary: FigureSummary) -> tuple[Figure, dict[str, str]]:
+    """A figure with one axes per task (in fig.axes) and the colour of each method."""
+    fig = Figure(figsize=(8.0, 4.5), layout="constrained")
+    fig.subplots(1, len(summary.figure.tasks), squeeze=False)
+    return fig, _colours(summary)
 
 
 def _curve_axes(ax: Axes, task: str) -> None:
