@@ -46,3 +46,15 @@ def tiny(demo_folder):
 
     return TD3Config(demos=str(demo_folder), steps=230, learning_starts=50, batch_size=32, hidden=(16, 16),
                      buffer_size=1000, eval_every=115, eval_episodes=1, checkpoint_every=115, log_every=46)
+
+
+@pytest.fixture
+def results(tmp_path):
+    """A synthetic results directory with known numbers (tests/experiments/synthetic.py).
+
+    Here rather than in a tests/experiments/conftest.py: a second conftest module would
+    shadow this one for `from conftest import ...` in other test folders.
+    """
+    from synthetic import write_results  # importable once tests/experiments' modules are collected
+
+    return write_results(tmp_path)
