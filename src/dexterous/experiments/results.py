@@ -59,7 +59,8 @@ class RunRecord:
     env_steps: int
     """Simulated environment steps the run spent (planning rollouts, or training steps)."""
     wall_s: float
-    """Wall time of the run (sum over resumed pieces for planned episodes)."""
+    """Wall time of the run: planned episodes, the sum of their step times over resumed pieces;
+    training runs, the invocation that finished them."""
     path: str
     """The run's episode file or run directory, relative to the figure folder."""
     curve: dict[str, list[float]] = field(default_factory=dict)

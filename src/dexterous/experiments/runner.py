@@ -20,12 +20,17 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from tqdm import tqdm
 
 from dexterous.experiments.configs import FigureConfig, Method, task_name
 from dexterous.experiments.results import RunRecord, open_figure_dir, read_runs, write_runs
+
+if TYPE_CHECKING:
+    from dexterous.planning import TOPDMConfig
+    from dexterous.rl import OffPolicyConfig
 
 
 
@@ -60,13 +65,14 @@ def runs_of(figure: FigureConfig) -> list[RunSpec]:
             for method in figure.methods]
 
 
-def planner_config(figure: FigureConfig, spec: RunSpec):
+def planner_config(figure: FigureConfig, spec: RunSpec) -> TOPDMConfig:
+    """The planner of a plan run: the method's fig. 4 variant at the budget's preset."""
     from dexterous.planning import preset
 
     return preset(figure.budget.planner_preset, spec.task, spec.method.planner, kappa=spec.method.kappa)
 
 
-def train_config(figure: FigureConfig, spec: RunSpec, folder: Path):
+def train_config(figure: FigureConfig, spec: RunSpec, folder: Path) -> OffPolicyConfig:
     """The training config of a td3 or her run at the figure's budget."""
     from dexterous.rl import HERConfig, TD3Config
 
@@ -95,11 +101,8 @@ def execute(figure: FigureConfig, spec: RunSpec, folder: str, nthread: int | Non
                          final_success=float(demo.successes[-1]) if "final_success" in figure.metrics else None,
                          env_steps=int(demo.meta["env_steps"]), wall_s=float(np.sum(demo.meta["step_seconds"])),
                          path=spec.path)
-    import torch
-
     from dexterous.rl import read_evaluations, train
 
-    torch.set_num_threads(1)
     start = time.perf_counter()
     summary = train(train_config(figure, spec, folder_path), folder_path / spec.path, progress=False)
     evaluations = read_evaluations(folder_path / spec.path)
@@ -118,13 +121,15 @@ class ReproduceSummary:
     figure: str
     folder: Path
     runs: int
-    """Runs of the figure."""
+    """Runs of the figure finished so far (before and in this invocation)."""
+    total: int
+    """Runs the figure has (tasks × methods × seeds)."""
     finished_before: int
     """Runs already recorded when this invocation started (skipped)."""
     wall_seconds: float
 
     def __str__(self) -> str:
-        return (f"{self.figure}: {self.runs} runs finished ({self.finished_before} from before) in "
+        return (f"{self.figure}: {self.runs} of {self.total} runs finished ({self.finished_before} from before) in "
                 f"{self.wall_seconds:.1f} s; results in {self.folder}")
 
 
@@ -136,6 +141,8 @@ def reproduce(figure: FigureConfig, out: str | Path, address: str | None = None,
     False runs one after another in this process with all cores per run. max_runs stops
     after that many runs finish in this invocation (a budget for partial runs).
     """
+    if max_runs is not None and max_runs < 1:
+        raise ValueError(f"max_runs must be ≥ 1 (None: all), got {max_runs}")
     start = time.perf_counter()
     folder = open_figure_dir(out, figure)
     records = {r.key: r for r in read_runs(folder)}
@@ -162,7 +169,8 @@ def reproduce(figure: FigureConfig, out: str | Path, address: str | None = None,
                 finished(execute(figure, spec, str(folder), nthread=None))
         _index_plans(figure, folder)
     bar.close()
-    return ReproduceSummary(figure.name, folder, len(records), before, time.perf_counter() - start)
+    return ReproduceSummary(figure.name, folder, len(records), len(runs_of(figure)), before,
+                            time.perf_counter() - start)
 
 
 def _index_plans(figure: FigureConfig, folder: Path) -> None:
