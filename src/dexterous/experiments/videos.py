@@ -18,8 +18,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from dexterous.demos import Demonstration
-from dexterous.experiments.results import RunRecord, read_manifest, read_runs
 from dexterous.experiments.configs import task_name
+from dexterous.experiments.results import RunRecord, read_manifest, read_runs
 from dexterous.experiments.summary import figure_from_json
 from dexterous.video import demonstration_env, frame_writer, rendered, replaying
 
