@@ -87,15 +87,22 @@ def train_config(figure: FigureConfig, spec: RunSpec, folder: Path) -> OffPolicy
                      variant=method.her_variant, **overrides)
 
 
-def execute(figure: FigureConfig, spec: RunSpec, folder: str, nthread: int | None) -> RunRecord:
-    """Run (or resume) one run to its end and return its record."""
+def execute(figure: FigureConfig, spec: RunSpec, folder: str, nthread: int | None,
+            progress: bool = False) -> RunRecord:
+    """Run (or resume) one run to its end and return its record; progress draws its own bar."""
     folder_path = Path(folder)
     (folder_path / spec.path).parent.mkdir(parents=True, exist_ok=True)
     if spec.method.kind == "plan":
         from dexterous.demos.mpc import plan_episode
 
-        demo = plan_episode(spec.task, planner_config(figure, spec), spec.seed, folder_path / spec.path,
-                            planner_name=spec.method.planner, nthread=nthread)
+        with tqdm(desc=f"{task_name(spec.task)} {spec.method.label} seed {spec.seed}", unit="step", leave=False,
+                  disable=not progress) as bar:
+            def report(step) -> None:
+                bar.total, bar.n = step.total, step.step
+                bar.set_postfix(best=f"{step.plan.score:.2f}", success=step.success)
+
+            demo = plan_episode(spec.task, planner_config(figure, spec), spec.seed, folder_path / spec.path,
+                                planner_name=spec.method.planner, nthread=nthread, progress=report)
         return RunRecord(task=spec.task, method=spec.method.label, seed=spec.seed, kind="plan",
                          ret=float(np.sum(demo.rewards)),
                          final_success=float(demo.successes[-1]) if "final_success" in figure.metrics else None,
@@ -104,7 +111,7 @@ def execute(figure: FigureConfig, spec: RunSpec, folder: str, nthread: int | Non
     from dexterous.rl import read_evaluations, train
 
     start = time.perf_counter()
-    summary = train(train_config(figure, spec, folder_path), folder_path / spec.path, progress=False)
+    summary = train(train_config(figure, spec, folder_path), folder_path / spec.path, progress=progress)
     evaluations = read_evaluations(folder_path / spec.path)
     curve = {"steps": [float(e["steps"]) for e in evaluations],
              **{name: [float(e[name]) for e in evaluations] for name in ("mean_return", "success_rate")
@@ -166,7 +173,7 @@ def reproduce(figure: FigureConfig, out: str | Path, address: str | None = None,
             _run_on_ray(figure, wave, folder, address, finished)
         else:
             for spec in wave:
-                finished(execute(figure, spec, str(folder), nthread=None))
+                finished(execute(figure, spec, str(folder), nthread=None, progress=progress))
         _index_plans(figure, folder)
     bar.close()
     return ReproduceSummary(figure.name, folder, len(records), len(runs_of(figure)), before,
