@@ -137,6 +137,11 @@ def task_name(env_id: str) -> str:
     return re.sub(r"-v\d+$", "", env_id.rsplit("/", 1)[-1])
 
 
+def seeds_text(n: int) -> str:
+    """"1 seed", "5 seeds": for titles and reports."""
+    return f"{n} seed{'s' if n != 1 else ''}"
+
+
 TOPDM = Method("TOPDM", "plan", "topdm")
 MPPI_1 = Method("MPPI κ=1", "plan", "mppi", kappa=1.0)
 MPPI_20 = Method("MPPI κ=20", "plan", "mppi", kappa=20.0)

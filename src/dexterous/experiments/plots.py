@@ -20,7 +20,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from dexterous.experiments.configs import task_name
+from dexterous.experiments.configs import seeds_text, task_name
 from dexterous.experiments.summary import FigureSummary, MethodSummary, load_summary
 
 _COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:olive")
@@ -46,8 +46,8 @@ def _drawer(summary: FigureSummary) -> Callable[[FigureSummary], Figure]:
 
 def _title(summary: FigureSummary) -> str:
     figure = summary.figure
-    return (f"{figure.name}: {figure.title}\nbudget {figure.budget.name!r}, {figure.n_seeds} seeds per task and "
-            f"method; {summary.finished}/{summary.planned} runs finished")
+    return (f"{figure.name}: {figure.title}\nbudget {figure.budget.name!r}, {seeds_text(figure.n_seeds)} per task "
+            f"and method; {summary.finished}/{summary.planned} runs finished")
 
 
 def _colours(summary: FigureSummary) -> dict[str, str]:

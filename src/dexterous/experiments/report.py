@@ -12,10 +12,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from dexterous.experiments.configs import FIGURES
+from dexterous.experiments.configs import FIGURES, seeds_text, task_name
 from dexterous.experiments.plots import draw_figure
 from dexterous.experiments.results import MANIFEST, ResultsError, figure_dirs
-from dexterous.experiments.configs import task_name
 from dexterous.experiments.summary import FigureSummary, MethodSummary, load_summary
 
 TABLE_HEADER = ("task", "method", "seeds finished", "final-step success", "mean return (min–max)", "paper")
@@ -89,7 +88,7 @@ def _header(results_dir: Path, figures: list[tuple[dict[str, Any], FigureSummary
 def _section(summary: FigureSummary, png: str, svg: str) -> list[str]:
     figure = summary.figure
     lines = [f"## {figure.name}: {figure.title}", "",
-             f"Budget {figure.budget.name!r}, {figure.n_seeds} seeds per task and method: "
+             f"Budget {figure.budget.name!r}, {seeds_text(figure.n_seeds)} per task and method: "
              f"{summary.finished}/{summary.planned} runs finished, {_hours(summary.wall_s)}, "
              f"{summary.env_steps:,} environment steps.", "",
              f"![{figure.name}]({png})", "", f"[SVG]({svg})", "",
