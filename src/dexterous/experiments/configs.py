@@ -85,8 +85,9 @@ BUDGETS: dict[str, Budget] = {
     "cpu": Budget("cpu", "cpu", seeds=5, td3_steps=200_000, her_steps=100_000),
     "paper": Budget("paper", "paper", seeds=10, td3_steps=10_000_000, her_steps=1_000_000),
 }
-"""smoke: seconds per run (HER needs learning_starts past one 75-step episode). cpu: the planners' cpu preset (~10 min per episode on 2 cores),
-5 seeds, 200k TD3 and 100k HER steps (2% and 10% of the paper's). paper: SPEC §4–§5, with
+"""smoke: seconds per run (HER needs learning_starts past one 75-step episode). cpu: the
+planners' cpu preset (~10 min per episode on 2 cores), 5 seeds, 200k TD3 and 100k HER
+steps (2% and 10% of the paper's). paper: SPEC §4–§5, with
 10 runs per method as the paper's PenSpin curves (the paper does not state its episode
 counts for the planners; 10 is ours)."""
 
