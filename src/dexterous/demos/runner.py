@@ -154,16 +154,23 @@ def _complete(path: Path) -> bool:
     return path.exists() and Demonstration.load(path).complete
 
 
+def connect_ray(address: str | None) -> None:
+    """Start an embedded local Ray on every core (address None) or join the cluster at address, once."""
+    import ray
+
+    if ray.is_initialized():
+        return
+    if address is None:
+        ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False, configure_logging=False)
+    else:
+        ray.init(address=address, log_to_driver=False)
+
+
 def _run_on_ray(run: PlanRun, out: Path, pending: list[int], address: str | None, update) -> None:
     import ray
     from ray.util.queue import Empty, Queue
 
-    if not ray.is_initialized():
-        if address is None:
-            ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False,
-                     configure_logging=False)
-        else:
-            ray.init(address=address, log_to_driver=False)
+    connect_ray(address)
     threads = run.threads or (os.cpu_count() or 1)
     task = ray.remote(num_cpus=min(threads, os.cpu_count() or 1))(_episode_task)
     queue = Queue()

@@ -15,7 +15,6 @@ share the results directory).
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -195,11 +194,9 @@ def _run_on_ray(figure: FigureConfig, specs: Iterable[RunSpec], folder: Path, ad
                 finished: Callable[[RunRecord], None]) -> None:
     import ray
 
-    if not ray.is_initialized():
-        if address is None:
-            ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False, configure_logging=False)
-        else:
-            ray.init(address=address, log_to_driver=False)
+    from dexterous.demos.runner import connect_ray
+
+    connect_ray(address)
     task = ray.remote(num_cpus=1)(execute)
     remaining = [task.remote(figure, spec, str(folder.resolve()), 1) for spec in specs]
     while remaining:
