@@ -100,10 +100,12 @@ def _reproduce(args: argparse.Namespace) -> None:
     from dexterous.experiments.plots import draw_figure
     from dexterous.experiments.videos import write_side_by_side
 
+    if args.threads and not args.no_ray:
+        raise ValueError("--threads applies with --no-ray only (Ray runs one physics thread per run)")
     figure = figure_config(args.figure, args.budget, seeds=args.seeds)
     out = args.out or Path("results") / args.budget
     summary = reproduce(figure, out, address=args.address, parallel=False if args.no_ray else None,
-                        max_runs=args.max_runs)
+                        max_runs=args.max_runs, nthread=args.threads or None, tasks=args.tasks, methods=args.methods)
     print(summary)
     for path in [*draw_figure(summary.folder), *([] if args.no_videos else write_side_by_side(summary.folder))]:
         print(f"wrote {path}")
@@ -181,6 +183,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _names(text: str) -> list[str]:
+    """"a,b" → ["a", "b"], for options that take several names."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected comma-separated names, got {text!r}")
+    return names
+
+
 def _add_experiment_commands(sub) -> None:
     from dexterous.experiments.configs import BUDGETS, FIGURES
 
@@ -194,6 +204,13 @@ def _add_experiment_commands(sub) -> None:
     reproduce.add_argument("--no-ray", action="store_true", help="run one run after another in this process")
     reproduce.add_argument("--max-runs", type=int, default=None,
                            help="stop after this many runs finish (rerun to go on)")
+    reproduce.add_argument("--tasks", type=_names, default=None,
+                           help="only these tasks, comma-separated (e.g. EggHandOver,PenSpin; default: all)")
+    reproduce.add_argument("--methods", type=_names, default=None,
+                           help="only these methods, comma-separated labels or slugs (e.g. topdm,mppi_kappa_1)")
+    reproduce.add_argument("--threads", type=int, default=0,
+                           help="with --no-ray: physics threads per run (0: all cores), e.g. 1 per process "
+                                "when several processes share the machine")
     reproduce.add_argument("--no-videos", action="store_true",
                            help="skip the side-by-side TOPDM vs MPPI videos of the best and median seed")
     reproduce.set_defaults(func=_reproduce)

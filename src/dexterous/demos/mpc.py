@@ -119,14 +119,23 @@ def plan_episode(env_id: str, config: TOPDMConfig, seed: int, path: str | Path, 
     return demo
 
 
-def _check_same_run(demo: Demonstration, path: Path, env_id: str, seed: int, config: TOPDMConfig,
-                    planner_name: str) -> None:
-    """Refuse to resume a file that another environment, seed or config started."""
+def run_differences(demo: Demonstration, env_id: str, seed: int, config: TOPDMConfig,
+                    planner_name: str) -> list[str]:
+    """The settings ("name=value as found") in which demo's episode differs from the one asked for.
+
+    Empty means the same episode: planning is deterministic, so a finished one can be reused.
+    """
     expected = {"env_id": dexterous.make(env_id).spec.id, "seed": seed, "planner": planner_name,
                 "config": dataclasses.asdict(config)}
     found = {"env_id": demo.env_id, "seed": demo.seed, "planner": demo.meta.get("planner"),
              "config": demo.meta.get("config")}
-    diff = [k for k in expected if expected[k] != found[k]]
+    return [f"{k}={found[k]!r}" for k in expected if expected[k] != found[k]]
+
+
+def _check_same_run(demo: Demonstration, path: Path, env_id: str, seed: int, config: TOPDMConfig,
+                    planner_name: str) -> None:
+    """Refuse to resume a file that another environment, seed or config started."""
+    diff = run_differences(demo, env_id, seed, config, planner_name)
     if diff:
-        raise DemoError(f"{path} was started with other settings ({', '.join(f'{k}={found[k]!r}' for k in diff)}); "
+        raise DemoError(f"{path} was started with other settings ({', '.join(diff)}); "
                         "use another --out folder or delete the file to start over")

@@ -70,8 +70,8 @@ class PlanSummary:
     """What a finished `dexterous plan` reports."""
 
     episodes: int
-    success_rate: float
-    """Fraction of episodes whose final step is a success."""
+    success_rate: float | None
+    """Fraction of episodes whose final step is a success; None for tasks without a success (PenSpin)."""
     mean_return: float
     """Mean sum of rewards per episode."""
     env_steps: int
@@ -80,7 +80,8 @@ class PlanSummary:
     """Wall time of this invocation."""
 
     def __str__(self) -> str:
-        return (f"{self.episodes} episodes: final-step success {self.success_rate:.0%}, mean return "
+        success = "" if self.success_rate is None else f"final-step success {self.success_rate:.0%}, "
+        return (f"{self.episodes} episodes: {success}mean return "
                 f"{self.mean_return:.3f}, {self.env_steps:,} env steps, {self.wall_seconds:.1f} s")
 
 
@@ -143,7 +144,8 @@ def run_plan(run: PlanRun, out: str | Path, address: str | None = None, use_ray:
     demos = [Demonstration.load(episode_path(out, k)) for k in range(run.episodes)]
     return PlanSummary(
         episodes=len(demos),
-        success_rate=float(np.mean([d.successes[-1] for d in demos])),
+        success_rate=(float(np.mean([d.successes[-1] for d in demos]))
+                      if dexterous.make(run.env_id).unwrapped.has_success else None),
         mean_return=float(np.mean([np.sum(d.rewards) for d in demos])),
         env_steps=int(sum(d.meta["env_steps"] for d in demos)),
         wall_seconds=time.perf_counter() - start,

@@ -51,6 +51,9 @@ class TaskEnv(gymnasium.Env):
     """Length of the goal vector kept in snapshots."""
     outcome_fields: tuple[str, ...] = ("qpos", "qvel")
     """MjData fields, batched as (N, …), that `step_outcome` reads."""
+    has_success: bool = True
+    """False for tasks without a goal (PenSpin, Humanoid), whose is_success is always False
+    and must not be reported as a 0% success rate."""
     post_constraint_forces: bool = False
     """Run mj_rnePostConstraint after each step (cfrc_ext, cacc, cfrc_int): mj_step only
     computes them when a sensor needs them, and some tasks read them."""

@@ -109,6 +109,7 @@ class HumanoidEnv(TaskEnv):
     metadata = {"render_modes": ["rgb_array"], "render_fps": 67}
     outcome_fields = ("qpos", "ctrl", "xipos", "cfrc_ext", "userdata")
     post_constraint_forces = True
+    has_success = False
 
     def __init__(self, reward: HumanoidReward = HumanoidReward(), render_mode: str | None = None,
                  width: int = 480, height: int = 480):

@@ -25,6 +25,8 @@ PALM_HEIGHT = 0.04
 class PenSpinEnv(HandEnv):
     """Spin the pen about its body x axis, indefinitely, without tilting it."""
 
+    has_success = False
+
     def __init__(self, **kwargs):
         super().__init__(single_hand_scene("pen", ghosts=False), EPISODE_STEPS, **kwargs)
         self._hand = self.indices.hands[0]

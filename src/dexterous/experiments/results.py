@@ -6,6 +6,7 @@ Layout (one folder per figure under the results directory)::
       manifest.json       format, version, the figure's config (budget included), package
                           versions, machine, created; a rerun must match it
       runs.jsonl          one JSON object per finished run (`RunRecord`), rewritten atomically
+                          under a lock, so several `reproduce` processes can share a folder
       plans/<task>/<method>/episode_0000.npz …   planned episodes (dexterous.demos format)
       train/<task>/<method>/seed_0/ …            training runs (dexterous.rl run directories)
       <figure>.png, <figure>.svg, videos/        made from the records by `dexterous report`
@@ -17,6 +18,7 @@ them, never edited by hand.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import platform
@@ -146,6 +148,22 @@ def write_runs(folder: str | Path, records: list[RunRecord]) -> None:
     """Replace runs.jsonl with records (sorted by task, method, seed), atomically."""
     lines = [json.dumps(r.to_json(), ensure_ascii=False) for r in sorted(records, key=lambda r: r.key)]
     _write_atomically(Path(folder) / RUNS, "".join(line + "\n" for line in lines))
+
+
+def record_run(folder: str | Path, record: RunRecord) -> list[RunRecord]:
+    """Add record to runs.jsonl (replacing a record of the same run) and return every record.
+
+    The file is re-read under an exclusive lock first: two `reproduce` processes sharing a
+    figure folder (e.g. one per task with --tasks) would otherwise each write back only the
+    records they knew of and drop the other's.
+    """
+    folder = Path(folder)
+    with open(folder / ".runs.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        records = {r.key: r for r in read_runs(folder)}
+        records[record.key] = record
+        write_runs(folder, list(records.values()))
+    return list(records.values())
 
 
 def figure_dirs(root: str | Path) -> list[Path]:

@@ -11,12 +11,18 @@ restarts, which needs the figure's planned episodes of the same task. Within a w
 spread over Ray (one core each: planners use a one-thread batch, torch one thread), an
 embedded local Ray by default or an existing cluster at `address` (whose nodes must then
 share the results directory).
+
+Figures share runs: MPPI κ=20 on HandManipulatePenFull is in fig. 2 and fig. 4 alike. A
+planned episode that another figure folder of the same results directory already finished
+with the same environment, seed, planner and config is copied instead of planned again;
+planning is deterministic, so the copy is the episode this figure would have planned.
 """
 
 from __future__ import annotations
 
+import shutil
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,7 +31,7 @@ import numpy as np
 from tqdm import tqdm
 
 from dexterous.experiments.configs import FigureConfig, Method, task_name
-from dexterous.experiments.results import RunRecord, open_figure_dir, read_runs, write_runs
+from dexterous.experiments.results import ResultsError, RunRecord, open_figure_dir, read_runs, record_run
 
 if TYPE_CHECKING:
     from dexterous.planning import TOPDMConfig
@@ -64,6 +70,30 @@ def runs_of(figure: FigureConfig) -> list[RunSpec]:
             for method in figure.methods]
 
 
+def select(figure: FigureConfig, specs: list[RunSpec], tasks: Sequence[str] | None = None,
+           methods: Sequence[str] | None = None) -> list[RunSpec]:
+    """The specs of the named tasks (names or ids) and methods (labels or slugs); None keeps all.
+
+    A name the figure does not have is refused with the names it has, so a typo never
+    silently selects nothing.
+    """
+    def resolve(asked: Sequence[str] | None, known: dict[str, str], what: str) -> set[str] | None:
+        if asked is None:
+            return None
+        unknown = [a for a in asked if a not in known]
+        if unknown:
+            names = sorted(set(known) - set(known.values()) or known)
+            raise ValueError(f"{figure.name} has no {what} {', '.join(map(repr, unknown))}; "
+                             f"choose from {', '.join(names)}")
+        return {known[a] for a in asked}
+
+    task_ids = resolve(tasks, {**{t: t for t in figure.tasks}, **{task_name(t): t for t in figure.tasks}}, "task")
+    labels = resolve(methods, {**{m.label: m.label for m in figure.methods},
+                               **{m.slug: m.label for m in figure.methods}}, "method")
+    return [s for s in specs
+            if (task_ids is None or s.task in task_ids) and (labels is None or s.method.label in labels)]
+
+
 def planner_config(figure: FigureConfig, spec: RunSpec) -> TOPDMConfig:
     """The planner of a plan run: the method's fig. 4 variant at the budget's preset."""
     from dexterous.planning import preset
@@ -94,6 +124,8 @@ def execute(figure: FigureConfig, spec: RunSpec, folder: str, nthread: int | Non
     if spec.method.kind == "plan":
         from dexterous.demos.mpc import plan_episode
 
+        _reuse_finished_episode(figure, spec, folder_path)
+
         with tqdm(desc=f"{task_name(spec.task)} {spec.method.label} seed {spec.seed}", unit="step", leave=False,
                   disable=not progress) as bar:
             def report(step) -> None:
@@ -104,7 +136,7 @@ def execute(figure: FigureConfig, spec: RunSpec, folder: str, nthread: int | Non
                                 planner_name=spec.method.planner, nthread=nthread, progress=report)
         return RunRecord(task=spec.task, method=spec.method.label, seed=spec.seed, kind="plan",
                          ret=float(np.sum(demo.rewards)),
-                         final_success=float(demo.successes[-1]) if "final_success" in figure.metrics else None,
+                         final_success=float(demo.successes[-1]) if _reports_success(figure, spec.task) else None,
                          env_steps=int(demo.meta["env_steps"]), wall_s=float(np.sum(demo.meta["step_seconds"])),
                          path=spec.path)
     from dexterous.rl import read_evaluations, train
@@ -140,12 +172,15 @@ class ReproduceSummary:
 
 
 def reproduce(figure: FigureConfig, out: str | Path, address: str | None = None, parallel: bool | None = None,
-              progress: bool = True, max_runs: int | None = None) -> ReproduceSummary:
+              progress: bool = True, max_runs: int | None = None, nthread: int | None = None,
+              tasks: Sequence[str] | None = None, methods: Sequence[str] | None = None) -> ReproduceSummary:
     """Run every unfinished run of `figure` into `out/<figure>`; see the module docstring.
 
     parallel: None runs on Ray when more than one run is pending (or address is given);
-    False runs one after another in this process with all cores per run. max_runs stops
-    after that many runs finish in this invocation (a budget for partial runs).
+    False runs one after another in this process with `nthread` physics threads per run
+    (None: all cores). max_runs stops after that many runs finish in this invocation (a
+    budget for partial runs). tasks and methods restrict the runs to those names (see
+    `select`), e.g. to share a figure between processes, each on its own tasks.
     """
     if max_runs is not None and max_runs < 1:
         raise ValueError(f"max_runs must be ≥ 1 (None: all), got {max_runs}")
@@ -153,14 +188,15 @@ def reproduce(figure: FigureConfig, out: str | Path, address: str | None = None,
     folder = open_figure_dir(out, figure)
     records = {r.key: r for r in read_runs(folder)}
     before = len(records)
-    specs = [s for s in runs_of(figure) if s.key not in records]
+    specs = select(figure, [s for s in runs_of(figure) if s.key not in records], tasks, methods)
+    _check_demos_are_coming(figure, specs, records)
     budget = len(specs) if max_runs is None else max_runs
     bar = tqdm(total=len(runs_of(figure)), initial=before, unit="run", desc=figure.name, disable=not progress)
 
     def finished(record: RunRecord) -> None:
-        records[record.key] = record
-        write_runs(folder, list(records.values()))
-        bar.update(1)
+        records.update((r.key, r) for r in record_run(folder, record))
+        bar.n = len(records)
+        bar.refresh()
         bar.set_postfix_str(f"{task_name(record.task)} {record.method} seed {record.seed}: return {record.ret:.2f}")
 
     waves = [[s for s in specs if s.method.demos_from is None], [s for s in specs if s.method.demos_from]]
@@ -172,11 +208,56 @@ def reproduce(figure: FigureConfig, out: str | Path, address: str | None = None,
             _run_on_ray(figure, wave, folder, address, finished)
         else:
             for spec in wave:
-                finished(execute(figure, spec, str(folder), nthread=None, progress=progress))
+                finished(execute(figure, spec, str(folder), nthread=nthread, progress=progress))
         _index_plans(figure, folder)
     bar.close()
     return ReproduceSummary(figure.name, folder, len(records), len(runs_of(figure)), before,
                             time.perf_counter() - start)
+
+
+def _reports_success(figure: FigureConfig, task: str) -> bool:
+    """Whether a run of task records its final-step success: the figure reports it and the task has one."""
+    import dexterous
+
+    return "final_success" in figure.metrics and dexterous.make(task).unwrapped.has_success
+
+
+def _check_demos_are_coming(figure: FigureConfig, specs: list[RunSpec], records: dict) -> None:
+    """Refuse a selection that trains from demonstrations which neither exist nor are selected."""
+    keys = {s.key for s in specs} | set(records)
+    for spec in specs:
+        if spec.method.demos_from is None:
+            continue
+        missing = [seed for seed in range(figure.n_seeds) if (spec.task, spec.method.demos_from, seed) not in keys]
+        if missing:
+            source = figure.method(spec.method.demos_from)
+            raise ResultsError(f"{spec.method.label} on {task_name(spec.task)} restarts from {source.label} episodes "
+                               f"(seeds {missing}) that are neither finished nor selected; "
+                               f"select --methods {source.slug} too, or run it first")
+
+
+def _reuse_finished_episode(figure: FigureConfig, spec: RunSpec, folder: Path) -> None:
+    """Copy the same finished episode from a sibling figure folder into spec.path, if one exists."""
+    from dexterous.demos import DemoError, Demonstration
+    from dexterous.demos.mpc import run_differences
+
+    target = folder / spec.path
+    if target.exists():
+        return
+    config = planner_config(figure, spec)
+    pattern = f"*/plans/{task_name(spec.task)}/*/episode_{spec.seed:04d}.npz"
+    for candidate in sorted(folder.parent.glob(pattern)):
+        if candidate.parents[3].resolve() == folder.resolve():
+            continue
+        try:
+            demo = Demonstration.load(candidate)
+        except DemoError:
+            continue  # being written by another process, or damaged: plan it here instead
+        if demo.complete and not run_differences(demo, spec.task, spec.seed, config, spec.method.planner):
+            tqdm.write(f"{task_name(spec.task)} {spec.method.label} seed {spec.seed}: the same finished episode "
+                       f"is in {candidate}; copying it")
+            shutil.copy2(candidate, target)
+            return
 
 
 def _index_plans(figure: FigureConfig, folder: Path) -> None:

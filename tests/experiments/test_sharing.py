@@ -1,0 +1,109 @@
+"""Sharing work: a subset of a figure's runs, processes sharing a folder, figures sharing episodes."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from dexterous.cli import main
+from dexterous.demos import Demonstration
+from dexterous.experiments.configs import BUDGETS, MPPI_1, MPPI_20, TOPDM, FigureConfig, Method, figure_config
+from dexterous.experiments.results import RunRecord, read_runs, record_run
+from dexterous.experiments.runner import reproduce, runs_of, select
+
+EGG = "dexterous/EggHandOver-v1"
+BLOCK = "dexterous/HandManipulateBlockFull-v1"
+PAIR = FigureConfig(name="fig3", title="one two-hand task, two planners", tasks=(EGG,), methods=(TOPDM, MPPI_20),
+                    budget=BUDGETS["smoke"])
+"""A figure whose episodes another figure (`planners`) also plans."""
+
+
+def _record(method: str, seed: int) -> RunRecord:
+    return RunRecord(task=BLOCK, method=method, seed=seed, kind="plan", ret=float(seed), final_success=1.0,
+                     env_steps=10, wall_s=1.0, path=f"plans/{method}/episode_{seed:04d}.npz")
+
+
+def test_select_takes_names_ids_labels_and_slugs():
+    figure = figure_config("planners", "smoke")
+    everything = runs_of(figure)
+    chosen = select(figure, everything, tasks=["EggHandOver", "dexterous/PenSpin-v1"],
+                    methods=["TOPDM", "mppi_kappa_1"])
+    assert {(s.task, s.method.label) for s in chosen} == {
+        (EGG, "TOPDM"), (EGG, "MPPI κ=1"), ("dexterous/PenSpin-v1", "TOPDM"), ("dexterous/PenSpin-v1", "MPPI κ=1")}
+    assert select(figure, everything) == everything
+
+
+@pytest.mark.parametrize("tasks, methods, message", [
+    (["Egg"], None, "planners has no task 'Egg'; choose from EggHandOver, HandManipulateBlockFull, PenSpin"),
+    (None, ["mppi", "topdm"], "planners has no method 'mppi'; choose from mppi_kappa_1, mppi_kappa_20, topdm"),
+])
+def test_an_unknown_task_or_method_is_named_with_the_choices(tasks, methods, message):
+    figure = figure_config("planners", "smoke")
+    with pytest.raises(ValueError, match=message):
+        select(figure, runs_of(figure), tasks, methods)
+
+
+def test_training_from_demonstrations_that_will_not_exist_is_refused(tmp_path, capsys):
+    assert main(["reproduce", "fig5", "--budget", "smoke", "--out", str(tmp_path), "--no-ray",
+                 "--methods", "td3_plus_demos"]) == 2
+    assert ("TD3 + demos on PenSpin restarts from TOPDM episodes (seeds [0]) that are neither finished nor selected; "
+            "select --methods topdm too") in capsys.readouterr().err
+
+
+def test_processes_sharing_a_folder_keep_each_others_records(tmp_path):
+    # Each process knows only its own records; the file must end up with both.
+    record_run(tmp_path, _record("TOPDM", 0))
+    record_run(tmp_path, _record("MPPI κ=20", 0))
+    rerun = dataclasses.replace(_record("TOPDM", 0), ret=5.0)
+    kept = record_run(tmp_path, rerun)
+    assert sorted(r.key for r in read_runs(tmp_path)) == sorted(r.key for r in kept)
+    assert [r.ret for r in sorted(read_runs(tmp_path), key=lambda r: r.method)] == [0.0, 5.0]
+
+
+def test_a_figure_copies_the_same_finished_episode_from_another_figure(tmp_path):
+    first = reproduce(PAIR, tmp_path, parallel=False, progress=False)
+    shared = figure_config("planners", "smoke")
+    again = reproduce(shared, tmp_path, parallel=False, progress=False, nthread=1, tasks=["EggHandOver"],
+                      methods=["topdm", "mppi_kappa_20"])
+    assert again.runs == 2
+    for record in read_runs(again.folder):
+        source = first.folder / record.path
+        assert (again.folder / record.path).read_bytes() == source.read_bytes()
+    assert ({(r.method, r.ret, r.env_steps, r.wall_s) for r in read_runs(again.folder)}
+            == {(r.method, r.ret, r.env_steps, r.wall_s) for r in read_runs(first.folder)})
+
+
+def test_an_episode_of_another_planner_or_config_is_not_copied(tmp_path):
+    reproduce(dataclasses.replace(PAIR, methods=(MPPI_20,)), tmp_path, parallel=False, progress=False)
+    other = dataclasses.replace(PAIR, name="fig4", methods=(MPPI_1, Method("mod 1", "plan", "mod1")))
+    summary = reproduce(other, tmp_path, parallel=False, progress=False)
+    mppi_20 = Demonstration.load(tmp_path / "fig3" / "plans" / "EggHandOver" / "mppi_kappa_20" / "episode_0000.npz")
+    for record in read_runs(summary.folder):
+        demo = Demonstration.load(summary.folder / record.path)
+        assert demo.meta["config"] != mppi_20.meta["config"] or demo.meta["planner"] != mppi_20.meta["planner"]
+        assert not np.array_equal(demo.actions, mppi_20.actions)
+
+
+def test_tasks_without_a_success_record_none_rather_than_zero(tmp_path):
+    summary = reproduce(figure_config("planners", "smoke"), tmp_path, parallel=False, progress=False,
+                        tasks=["PenSpin"], methods=["topdm"])
+    (record,) = read_runs(summary.folder)
+    assert record.task == "dexterous/PenSpin-v1" and record.final_success is None
+
+
+def test_plan_summary_leaves_out_the_success_of_a_task_without_one(tmp_path, capsys):
+    assert main(["plan", "PenSpin-v1", "--preset", "smoke", "--out", str(tmp_path), "--no-ray"]) == 0
+    summary = capsys.readouterr().out.strip().splitlines()[-1]
+    assert summary.startswith("1 episodes: mean return ") and "success" not in summary
+
+
+def test_a_bad_selection_on_the_command_line_is_named(tmp_path, capsys):
+    assert main(["reproduce", "planners", "--budget", "smoke", "--out", str(tmp_path), "--tasks", "Pen"]) == 2
+    assert "planners has no task 'Pen'; choose from" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["reproduce", "planners", "--budget", "smoke", "--tasks", ","])
+    assert "expected comma-separated names" in capsys.readouterr().err
+    assert main(["reproduce", "planners", "--budget", "smoke", "--out", str(tmp_path), "--threads", "1"]) == 2
+    assert "--threads applies with --no-ray only" in capsys.readouterr().err
