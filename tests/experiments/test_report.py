@@ -25,6 +25,14 @@ def test_report_tables_quote_the_records_and_the_paper(results):
     assert "![fig2](fig2/fig2.png)" in text
 
 
+def test_report_totals_count_an_episode_shared_by_figures_once(results):
+    # fig5 and appB plan the same PenSpin TOPDM episodes (seeds 0-2, 10 s and 1000 steps each):
+    # 25 records, 22 distinct runs; 175 s and 9,800 steps summed per record.
+    text = write_report(results).read_text()
+    assert "- Wall time: 0.04 h (145 s) in total, summed over the 22 distinct runs" in text
+    assert "- Environment steps: 8,800 in total" in text
+
+
 def test_report_outside_the_results_copies_its_images(results, tmp_path):
     out = write_report(results, tmp_path / "docs" / "RESULTS.md")
     text = out.read_text()

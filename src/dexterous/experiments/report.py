@@ -15,7 +15,7 @@ from typing import Any
 from dexterous.experiments.configs import FIGURES, seeds_text, task_name
 from dexterous.experiments.plots import draw_figure
 from dexterous.experiments.results import MANIFEST, ResultsError, figure_dirs
-from dexterous.experiments.summary import FigureSummary, MethodSummary, load_summary
+from dexterous.experiments.summary import FigureSummary, MethodSummary, distinct_runs, load_summary
 
 TABLE_HEADER = ("task", "method", "seeds finished", "final-step success", "mean return (min–max)", "paper")
 
@@ -71,14 +71,16 @@ def _header(results_dir: Path, figures: list[tuple[dict[str, Any], FigureSummary
     packages = list(dict.fromkeys(p for m, _ in figures for p in m["versions"]))
     finished = sum(s.finished for _, s in figures)
     planned = sum(s.planned for _, s in figures)
+    distinct = distinct_runs(s for _, s in figures)
     lines = ["# Reproduction results", "",
              f"Made by `dexterous report` from the run records under `{results_dir}`; every number below is "
              "computed from `runs.jsonl`.", "",
              f"- Budget: {_per_figure(budgets)}",
              f"- Machine: {_per_figure(machines)}",
              f"- Runs finished (methods shown): {finished} of {planned}",
-             f"- Wall time: {_hours(sum(s.wall_s for _, s in figures))} in total (sum over runs)",
-             f"- Environment steps: {sum(s.env_steps for _, s in figures):,} in total", "",
+             f"- Wall time: {_hours(sum(r.wall_s for r in distinct))} in total, summed over the "
+             f"{len(distinct)} distinct runs (an episode that several figures share counts once)",
+             f"- Environment steps: {sum(r.env_steps for r in distinct):,} in total, likewise", "",
              "| package | version |", "|---|---|"]
     lines += [f"| {p} | {_per_figure({s.figure.name: m['versions'].get(p, '–') for m, s in figures})} |"
               for p in packages]

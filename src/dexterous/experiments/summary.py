@@ -9,6 +9,7 @@ whose runs have not finished yet is kept with 0 of K seeds, so a gap is never si
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import numpy as np
 
 from dexterous.experiments.configs import Budget, FigureConfig, Method, task_name
 from dexterous.experiments.results import ResultsError, RunRecord, read_manifest, read_runs
+from dexterous.experiments.runner import RunSpec, planner_config
 
 
 @dataclass(frozen=True)
@@ -70,10 +72,18 @@ class FigureSummary:
     figure: FigureConfig
     cells: tuple[MethodSummary, ...]
     """Shown methods only, every (task, method) pair, finished or not."""
-    env_steps: int
-    """Environment steps over all finished runs, hidden methods included (they cost time too)."""
-    wall_s: float
-    """Wall time over all finished runs, hidden methods included."""
+    runs: tuple[RunRecord, ...]
+    """Every finished run, hidden methods included (they cost time too)."""
+
+    @property
+    def env_steps(self) -> int:
+        """Environment steps over all finished runs."""
+        return sum(r.env_steps for r in self.runs)
+
+    @property
+    def wall_s(self) -> float:
+        """Wall time over all finished runs."""
+        return float(sum(r.wall_s for r in self.runs))
 
     @property
     def finished(self) -> int:
@@ -114,8 +124,32 @@ def summarize(figure: FigureConfig, records: list[RunRecord]) -> FigureSummary:
                            "were they written by another config?")
     cells = tuple(_cell(figure, task, method, [r for r in records if (r.task, r.method) == (task, method.label)])
                   for task in figure.tasks for method in figure.methods if method.shown)
-    return FigureSummary(figure=figure, cells=cells, env_steps=sum(r.env_steps for r in records),
-                         wall_s=float(sum(r.wall_s for r in records)))
+    return FigureSummary(figure=figure, cells=cells, runs=tuple(records))
+
+
+def distinct_runs(summaries: Iterable[FigureSummary]) -> list[RunRecord]:
+    """Every finished run of the figures once, for totals of time and environment steps.
+
+    Figures share planned episodes: one finished in a sibling folder with the same
+    environment, seed, planner and config is copied rather than planned again (see
+    `dexterous.experiments.runner`), and its record repeats the original's wall time and
+    steps. Keyed by exactly what makes the copy, each such episode counts once (planning is
+    deterministic, so one planned twice is the same episode: totals say what the results
+    need, not what a machine happened to spend). Training runs are never shared, so they
+    count per figure.
+    """
+    distinct: dict[tuple[Any, ...], RunRecord] = {}
+    for summary in summaries:
+        methods = {m.label: m for m in summary.figure.methods}
+        for record in summary.runs:
+            method = methods[record.method]
+            if record.kind == "plan":
+                config = planner_config(summary.figure, RunSpec(record.task, method, record.seed))
+                key: tuple[Any, ...] = (record.task, record.seed, method.planner, config)
+            else:
+                key = (summary.figure.name, record.key)
+            distinct.setdefault(key, record)
+    return list(distinct.values())
 
 
 def load_summary(figure_dir: str | Path) -> tuple[dict[str, Any], FigureSummary]:
