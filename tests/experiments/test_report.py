@@ -73,3 +73,5 @@ def test_draw_figure_writes_png_and_svg(results, name):
     assert [p.name for p in paths] == [f"{name}.png", f"{name}.svg"]
     assert all(p.stat().st_size > 1000 for p in paths)
     assert Path(paths[0]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    drawn = [p.read_bytes() for p in paths]
+    assert [p.read_bytes() for p in draw_figure(results / name)] == drawn  # no date, no random ids

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from matplotlib import rc_context
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
@@ -33,8 +34,11 @@ def draw_figure(figure_dir: str | Path) -> list[Path]:
     _, summary = load_summary(figure_dir)
     fig = _drawer(summary)(summary)
     paths = [figure_dir / f"{summary.figure.name}.{ext}" for ext in ("png", "svg")]
-    for path in paths:
-        fig.savefig(path, dpi=150, bbox_inches="tight")
+    # Same records, same bytes: a redrawn figure changes in version control only when its
+    # numbers do (SVG otherwise stamps the date and random element ids).
+    with rc_context({"svg.hashsalt": summary.figure.name}):
+        for path in paths:
+            fig.savefig(path, dpi=150, bbox_inches="tight", metadata={"Date": None})
     return paths
 
 
