@@ -59,6 +59,15 @@ def _plan(args: argparse.Namespace) -> None:
         print(f"wrote {record_demonstration(args.out, args.video)}")
 
 
+def _export_minari(args: argparse.Namespace) -> None:
+    from dexterous.demos.minari_export import export_minari
+
+    dataset = export_minari(args.folder, args.dataset_id, args.datasets_path, author=args.author,
+                            author_email=args.author_email, code_permalink=args.code_permalink)
+    print(f"wrote Minari dataset {dataset.spec.dataset_id}: {dataset.total_episodes} episodes, "
+          f"{dataset.total_steps} steps (load it with minari.load_dataset({dataset.spec.dataset_id!r}))")
+
+
 def _gallery(args: argparse.Namespace) -> None:
     from dexterous.gallery import render_gallery
 
@@ -178,6 +187,17 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--no-ray", action="store_true", help="run episodes one after another in this process")
     plan.add_argument("--video", type=Path, default=None, help="after planning, write an mp4 of episode 0")
     plan.set_defaults(func=_plan)
+    export = sub.add_parser("export-minari", help="write a demonstration folder's finished episodes as a Minari "
+                                                  "dataset (needs `pip install 'dexterous[minari]'`)")
+    export.add_argument("folder", type=Path, help="demonstration folder of `dexterous plan` or `reproduce`")
+    export.add_argument("--dataset-id", default=None,
+                        help="Minari id (default: dexterous/<env name>/<planner>-v0, e.g. dexterous/PenSpin/topdm-v0)")
+    export.add_argument("--datasets-path", type=Path, default=None,
+                        help="Minari's datasets root (default: $MINARI_DATASETS_PATH, else ~/.minari/datasets)")
+    export.add_argument("--author", default=None, help="author name stored in the dataset")
+    export.add_argument("--author-email", default=None, help="author contact stored in the dataset")
+    export.add_argument("--code-permalink", default=None, help="link to the code that planned the episodes")
+    export.set_defaults(func=_export_minari)
     _add_rl_commands(sub)
     _add_experiment_commands(sub)
     return parser
