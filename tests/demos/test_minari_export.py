@@ -69,6 +69,12 @@ def test_the_command_writes_a_loadable_dataset_and_refuses_to_overwrite_it(demo_
     assert "a Minari dataset 'dexterous/PenSpin/topdm-v0' already exists" in capsys.readouterr().err
 
 
+def test_a_malformed_dataset_id_is_refused_before_any_work(demo_folder, tmp_path):
+    with pytest.raises(DemoError, match=r"'pen spin' is not a Minari dataset id: use \(namespace/\)name-v<version>"):
+        export_minari(demo_folder, "pen spin", datasets_path=tmp_path)
+    assert not any(tmp_path.iterdir())
+
+
 def test_without_minari_the_export_says_how_to_install_it(demo_folder, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "minari", None)  # import minari now raises ImportError
     with pytest.raises(DemoError, match=r"pip install 'dexterous\[minari\]'"):

@@ -62,6 +62,7 @@ def export_minari(folder: str | Path, dataset_id: str | None = None, datasets_pa
     """
     try:
         import minari
+        from minari.dataset.minari_dataset import DATASET_ID_RE
     except ImportError:
         raise DemoError("exporting to Minari needs the minari package: pip install 'dexterous[minari]'") from None
     demos = load_folder(folder, complete_only=True)
@@ -71,6 +72,9 @@ def export_minari(folder: str | Path, dataset_id: str | None = None, datasets_pa
         raise DemoError(f"{folder} mixes environments {env_ids} or planners {planners}; a Minari dataset holds "
                         "one of each: export each demonstration folder on its own")
     dataset_id = dataset_id or default_dataset_id(env_ids[0], planners[0])
+    if not DATASET_ID_RE.fullmatch(dataset_id):
+        raise DemoError(f"{dataset_id!r} is not a Minari dataset id: use (namespace/)name-v<version> with letters, "
+                        "digits, '-' and '_', e.g. dexterous/PenSpin/topdm-v0")
     with _datasets_root(datasets_path):
         if dataset_id in minari.list_local_datasets():
             raise DemoError(f"a Minari dataset {dataset_id!r} already exists; choose another --dataset-id "
