@@ -5,7 +5,7 @@ timing the evaluator's calls inside the planner; overhead = (planner wall − ev
 time) / evaluator time. Target ≤ 10% at N = 1000, τ = 20. Writes
 benchmarks/results/planner_overhead.json.
 
-    python -m benchmarks.planner_overhead [--env ID] [--n 1000] [--horizon 20] [--iterations 4] [--steps 3]
+    python -m benchmarks.planner_overhead [--env ID …] [--n 1000] [--horizon 20] [--iterations 2] [--steps 2]
 """
 
 from __future__ import annotations
@@ -61,17 +61,18 @@ def measure(env_id: str, planner_name: str, n: int, horizon: int, iterations: in
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--env", default="dexterous/HandManipulateBlockFull-v1")
+    parser.add_argument("--env", nargs="+", default=["dexterous/HandManipulateBlockFull-v1", "dexterous/EggHandOver-v1"],
+                        help="one hand and two hands by default")
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--horizon", type=int, default=20)
     parser.add_argument("--iterations", type=int, default=2)
     parser.add_argument("--steps", type=int, default=2)
     args = parser.parse_args()
     rows = []
-    for name in ("topdm", "mppi"):
-        row = measure(args.env, name, args.n, args.horizon, args.iterations, args.steps)
+    for env_id, name in ((env_id, name) for env_id in args.env for name in ("topdm", "mppi")):
+        row = measure(env_id, name, args.n, args.horizon, args.iterations, args.steps)
         rows.append(row)
-        print(f"{name}: {row['wall_s_per_real_step']:.2f} s per real step, evaluator "
+        print(f"{env_id} {name}: {row['wall_s_per_real_step']:.2f} s per real step, evaluator "
               f"{row['evaluator_s_per_real_step']:.2f} s, overhead {row['overhead']:.2%}")
     print(f"wrote {write_results('planner_overhead', {'rows': rows})}")
 

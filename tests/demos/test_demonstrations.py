@@ -14,7 +14,8 @@ import pytest
 import dexterous
 from dexterous.demos import DemoError, Demonstration, episode_path, load_folder, read_index, replay, write_index
 from dexterous.demos.mpc import plan_episode
-from dexterous.demos.runner import PlanRun, run_plan
+from dexterous.cli import main
+from dexterous.demos.runner import PlanRun, run_plan, threads_per_episode
 from dexterous.planning import preset
 
 ENV = "dexterous/HandManipulateBlockFull-v1"
@@ -131,7 +132,8 @@ def test_plan_resumes_after_being_killed_and_matches_an_uninterrupted_run(tmp_pa
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    partial = Demonstration.load(episode).num_steps
+    interrupted = Demonstration.load(episode)
+    partial = interrupted.num_steps
     assert 5 <= partial < 75, "the run was not interrupted mid-episode"
     resumed = run_plan(PlanRun(env_id, preset="smoke", seed=5, threads=1), killed, use_ray=False, progress=False)
     straight = run_plan(PlanRun(env_id, preset="smoke", seed=5, threads=1), tmp_path / "straight",
@@ -141,6 +143,8 @@ def test_plan_resumes_after_being_killed_and_matches_an_uninterrupted_run(tmp_pa
     for field in ("states", "observations", "actions", "means", "rewards", "successes", "predicted_returns"):
         assert np.array_equal(np.array(getattr(a, field)), np.array(getattr(b, field))), field
     assert resumed.mean_return == straight.mean_return
+    # the steps done before the kill were kept, not planned again (their timings would differ)
+    assert a.meta["step_seconds"][:partial] == interrupted.meta["step_seconds"]
     assert json.loads((killed / "plan.json").read_text())["env_id"] == env_id
 
 
@@ -157,3 +161,56 @@ def test_plan_refuses_a_folder_of_another_run(tmp_path):
     run_plan(PlanRun(ENV, preset="smoke", threads=1), tmp_path, use_ray=False, progress=False)
     with pytest.raises(DemoError, match=r"holds a plan run with other settings \(config, planner differ\)"):
         run_plan(PlanRun(ENV, planner="mppi", preset="smoke", threads=1), tmp_path, use_ray=False, progress=False)
+
+
+def test_a_sparse_twin_is_refused_with_its_dense_twin_named(tmp_path, capsys):
+    with pytest.raises(ValueError, match=r"EggHandOverSparse-v1 pays a sparse reward, .* plan dexterous/EggHandOver-v1"):
+        plan_episode("dexterous/EggHandOverSparse-v1", preset("smoke", ENV), seed=0, path=tmp_path / "e.npz")
+    assert main(["plan", "HandManipulateBlockFullSparse-v1", "--preset", "smoke", "--out", str(tmp_path)]) == 2
+    assert "plan dexterous/HandManipulateBlockFull-v1 instead" in capsys.readouterr().err
+
+
+def test_a_demonstration_missing_meta_is_named(smoke_demo, tmp_path):
+    with np.load(smoke_demo) as data:
+        arrays = dict(data)
+    meta = json.loads(str(arrays["meta"]))
+    del meta["planner_rng"], meta["config"]
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez(tmp_path / "episode_0000.npz", **arrays)
+    with pytest.raises(DemoError, match=r"episode_0000\.npz is inconsistent: its meta lacks config, planner_rng"):
+        Demonstration.load(tmp_path / "episode_0000.npz")
+
+
+def test_a_corrupted_run_file_is_named(tmp_path):
+    (tmp_path / "plan.json").write_text("{broken")
+    with pytest.raises(DemoError, match=r"plan\.json is corrupted .*delete it"):
+        run_plan(PlanRun(ENV, preset="smoke", threads=1), tmp_path, use_ray=False, progress=False)
+
+
+def test_an_interrupted_plan_leaves_an_index_of_its_finished_episodes(tmp_path, monkeypatch):
+    import dexterous.demos.runner as runner
+
+    def plan_then_stop(env_id, config, seed, path, **kwargs):
+        if seed == 1:
+            raise KeyboardInterrupt
+        return plan_episode(env_id, config, seed, path, **kwargs)
+
+    monkeypatch.setattr(runner, "plan_episode", plan_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        run_plan(PlanRun(ENV, preset="smoke", episodes=2, threads=1), tmp_path, use_ray=False, progress=False)
+    assert [(e["file"], e["complete"]) for e in read_index(tmp_path)] == [("episode_0000.npz", True)]
+
+
+@pytest.mark.parametrize("requested, episodes, cluster, node, threads", [
+    (0, 2, 16, 16, 8),   # the cores shared out
+    (0, 40, 16, 16, 1),  # at least one each
+    (0, 1, 64, 16, 16),  # never more than a node has
+    (3, 1, 16, 16, 3),   # as asked
+])
+def test_ray_episodes_share_the_cores(requested, episodes, cluster, node, threads):
+    assert threads_per_episode(requested, episodes, cluster, node) == threads
+
+
+def test_more_threads_than_a_node_has_is_refused():
+    with pytest.raises(ValueError, match="--threads 32 is more than the largest Ray node's 16 CPUs"):
+        threads_per_episode(32, 1, 64, 16)

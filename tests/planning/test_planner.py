@@ -41,11 +41,17 @@ def _scores(evaluator: TrackingEvaluator, t: int, actions: np.ndarray, config: T
 
 
 @pytest.mark.parametrize("name", ["topdm", "mppi"])
-def test_best_ever_score_never_decreases(name):
-    plans = _episode(_planner(variant(name, SMALL)), _tracking(), 6)
-    for plan in plans:
-        assert np.all(np.diff(plan.best_scores) >= 0)
-        assert plan.score == plan.best_scores[-1]
+def test_best_ever_score_is_the_running_maximum_over_every_evaluated_row(name):
+    config = variant(name, SMALL)
+    planner, evaluator, prev = _planner(config), _tracking(), np.zeros(ACTION_SIZE)
+    for t in range(6):
+        first = len(evaluator.batches)
+        plan = planner.plan(evaluator, t, t, prev)
+        best_per_iteration = [_scores(evaluator, t, batch, config).max() for batch in evaluator.batches[first:]]
+        assert len(best_per_iteration) == config.iterations_at(t)
+        np.testing.assert_array_equal(plan.best_scores, np.maximum.accumulate(best_per_iteration))
+        assert np.all(np.diff(plan.best_scores) >= 0) and plan.score == plan.best_scores[-1]
+        prev = plan.action
 
 
 def test_topdm_prediction_is_what_the_plan_earns():

@@ -17,7 +17,9 @@ An episode file is a NumPy .npz archive (no pickle) holding, for T recorded step
     means             (T, τ, A) float64 the plan's means at each step
     rewards           (T,)     float64  reward the environment paid
     successes         (T,)     bool     success flag after each step
-    predicted_returns (T,)     float64  the plan's predicted score at each step
+    predicted_returns (T,)     float64  the score the planner expected of its choice at each step:
+                                        Σ dense reward + 1 per successful step over τ steps, of the
+                                        best-ever plan (TOPDM) or of the best sample (MPPI)
     planner_rng       JSON string inside meta: the planner's generator state after the last step
 
 Snapshot k (the state before step k) is rebuilt from states[k], goal, k, actions[k−1]
@@ -39,6 +41,8 @@ from dexterous.sim.snapshot import Snapshot
 
 FORMAT = "dexterous.demo"
 VERSION = 1
+_META = ("env_id", "seed", "action_size", "planner", "config", "versions", "complete", "step_seconds", "env_steps",
+         "planner_rng", "rng_states")
 _ARRAYS = ("states", "goal", "observations", "actions", "means", "rewards", "successes", "predicted_returns")
 
 
@@ -73,7 +77,7 @@ class Demonstration:
     successes: list[bool] = field(default_factory=list)
     """Success after each step (T)."""
     predicted_returns: list[float] = field(default_factory=list)
-    """The plan's predicted score at each step (T)."""
+    """The score the planner expected of its choice at each step (T): see the module docstring."""
     meta: dict[str, Any] = field(default_factory=dict)
     """Config, versions, machine, timings, planner RNG state, complete flag."""
 
@@ -134,6 +138,10 @@ class Demonstration:
         if meta.get("format") != FORMAT or meta.get("version") != VERSION:
             raise DemoError(f"{path} is not a dexterous demonstration of format version {VERSION} "
                             f"(found format={meta.get('format')!r}, version={meta.get('version')!r})")
+        missing = [key for key in _META if key not in meta]
+        if missing:
+            raise DemoError(f"demonstration file {path} is inconsistent: its meta lacks {', '.join(missing)}; "
+                            "delete it and plan the episode again")
         t = arrays["actions"].shape[0]
         if arrays["actions"].shape[1:] != (meta.get("action_size"),):
             raise DemoError(f"demonstration file {path} is inconsistent: actions of shape {arrays['actions'].shape} "

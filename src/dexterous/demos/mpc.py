@@ -12,12 +12,14 @@ from __future__ import annotations
 import dataclasses
 import os
 import platform
+import re
 import time
 from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import gymnasium
 import numpy as np
 
 import dexterous
@@ -43,12 +45,22 @@ class StepReport(NamedTuple):
     """Reward the environment paid."""
     success: bool
     """Success after the step."""
+    successful_steps: int
+    """Steps so far (this one included) that ended in success."""
     env_steps_per_s: float
     """Simulated env steps per wall-clock second while planning this step."""
 
 
 def versions() -> dict[str, str]:
     return {p: version(p) for p in PACKAGES}
+
+
+def check_plannable(env: gymnasium.Env) -> None:
+    """Refuse a Sparse twin: the planners' score is its dense twin's reward plus a success bonus."""
+    if not env.unwrapped.dense_reward:
+        dense = re.sub(r"Sparse(-v\d+)$", r"\1", env.spec.id)
+        raise ValueError(f"{env.spec.id} pays a sparse reward, but TOPDM and MPPI score rollouts by the dense "
+                         f"reward plus 1 per successful step (SPEC §4): plan {dense} instead")
 
 
 def _meta(config: TOPDMConfig, planner_name: str) -> dict[str, Any]:
@@ -70,6 +82,7 @@ def plan_episode(env_id: str, config: TOPDMConfig, seed: int, path: str | Path, 
     """
     path = Path(path)
     env = dexterous.make(env_id)
+    check_plannable(env)
     unwrapped = env.unwrapped
     evaluator = BatchEvaluator(env, nthread=nthread)
     planner = Planner(config)
@@ -113,7 +126,8 @@ def plan_episode(env_id: str, config: TOPDMConfig, seed: int, path: str | Path, 
         demo.meta["complete"] = terminated or t + 1 == total
         demo.save(path)
         if progress is not None:
-            progress(StepReport(t + 1, total, plan, float(reward), bool(info["is_success"]), plan.env_steps / seconds))
+            progress(StepReport(t + 1, total, plan, float(reward), bool(info["is_success"]), int(sum(demo.successes)),
+                                plan.env_steps / seconds))
         if terminated:
             break
     return demo

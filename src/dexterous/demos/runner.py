@@ -1,10 +1,11 @@
 """`dexterous plan`: several planned episodes, in parallel on Ray, resumable, with progress.
 
 Episode k uses reset seed `seed + k` and is written to `episode_{k:04d}.npz` after every
-real step. Rerunning the same command skips finished episodes and resumes unfinished ones
-from their last step. Episodes run as Ray tasks: an embedded local Ray by default, or an
-existing cluster at `address` (then `out` must be a folder every node sees, such as a
-shared filesystem, for per-step resume; finished episodes reach `out` either way). Workers
+real step, and the folder's index.json is rewritten whenever an episode finishes. Rerunning
+the same command skips finished episodes and resumes unfinished ones from their last step.
+Episodes run as Ray tasks, the cores shared out between them: an embedded local Ray by
+default, or an existing cluster at `address`, whose nodes write the episode files
+themselves, so `out` must then be a folder every node shares (NFS or the like). Workers
 report each step through a Ray queue, so one coordinator draws every progress bar.
 """
 
@@ -25,7 +26,7 @@ from tqdm import tqdm
 import dexterous
 from dexterous.demos.folder import episode_path, write_index
 from dexterous.demos.format import DemoError, Demonstration
-from dexterous.demos.mpc import StepReport, plan_episode
+from dexterous.demos.mpc import StepReport, check_plannable, plan_episode
 from dexterous.planning import preset
 
 PLANNERS = ("topdm", "mppi")
@@ -49,7 +50,8 @@ class PlanRun:
     seed: int = 0
     """Seed of episode 0."""
     threads: int = 0
-    """Physics threads per episode (0: all cores of the node)."""
+    """Physics threads per episode (0: in process, all cores; on Ray, the cluster's cores
+    shared out between the episodes, at most one node's)."""
 
     def __post_init__(self) -> None:
         if self.planner not in PLANNERS:
@@ -85,14 +87,14 @@ class PlanSummary:
                 f"{self.mean_return:.3f}, {self.env_steps:,} env steps, {self.wall_seconds:.1f} s")
 
 
-def _episode_task(run: PlanRun, episode: int, out: str, sink: Callable[[tuple], Any]) -> dict:
+def _episode_task(run: PlanRun, episode: int, out: str, threads: int | None, sink: Callable[[tuple], Any]) -> int:
     """One episode, in a Ray worker or in process; sink receives a progress tuple per step."""
     def report(r: StepReport) -> None:
-        sink((episode, r.step, r.total, r.plan.score, r.success, r.env_steps_per_s))
+        sink((episode, r.step, r.total, r.plan.score, r.successful_steps, r.env_steps_per_s))
 
-    demo = plan_episode(run.env_id, run.config(), run.seed + episode, episode_path(Path(out), episode),
-                        planner_name=run.planner, nthread=run.threads or None, progress=report)
-    return {"episode": episode, "file": str(episode_path(Path(out), episode)), "steps": demo.num_steps}
+    plan_episode(run.env_id, run.config(), run.seed + episode, episode_path(Path(out), episode),
+                 planner_name=run.planner, nthread=threads, progress=report)
+    return episode
 
 
 def _check_run_file(out: Path, run: PlanRun) -> None:
@@ -103,7 +105,11 @@ def _check_run_file(out: Path, run: PlanRun) -> None:
     record.pop("episodes")
     record.pop("threads")
     if path.exists():
-        found = json.loads(path.read_text())
+        try:
+            found = json.loads(path.read_text())
+        except json.JSONDecodeError as err:
+            raise DemoError(f"{path} is corrupted ({err}); delete it to plan into {out} with these settings, "
+                            "or use another --out folder") from None
         diff = sorted(k for k in record if found.get(k) != record[k])
         if diff:
             raise DemoError(f"{out} holds a plan run with other settings ({', '.join(diff)} differ); "
@@ -118,6 +124,7 @@ def run_plan(run: PlanRun, out: str | Path, address: str | None = None, use_ray:
     start = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    check_plannable(dexterous.make(run.env_id))
     _check_run_file(out, run)
     pending = [k for k in range(run.episodes) if not _complete(episode_path(out, k))]
     if use_ray is None:
@@ -125,19 +132,25 @@ def run_plan(run: PlanRun, out: str | Path, address: str | None = None, use_ray:
     bars: dict[int, tqdm] = {}
 
     def update(item: tuple) -> None:
-        episode, step, total, score, success, rate = item
+        episode, step, total, score, successful_steps, rate = item
         bar = bars.get(episode)
         if bar is None:
             bar = bars[episode] = tqdm(total=total, desc=f"episode {episode}", unit="step",
                                        position=len(bars), disable=not progress, leave=True)
         bar.n = step
-        bar.set_postfix(best=f"{score:.2f}", success=success, env_steps_s=f"{rate:,.0f}")
+        bar.set_postfix(best=f"{score:.2f}", success_steps=f"{successful_steps}/{step}", env_steps_s=f"{rate:,.0f}")
+
+    def finished(episode: int) -> None:
+        if not episode_path(out, episode).exists():
+            raise DemoError(f"episode {episode} finished on a Ray worker, but {episode_path(out, episode)} is not "
+                            f"here: the cluster's nodes must share the --out folder {out} (NFS or the like)")
+        write_index(out)
 
     if pending and use_ray:
-        _run_on_ray(run, out, pending, address, update)
+        _run_on_ray(run, out, pending, address, update, finished)
     else:
         for k in pending:
-            _episode_task(run, k, str(out), update)
+            finished(_episode_task(run, k, str(out), run.threads or None, update))
     for bar in bars.values():
         bar.close()
     write_index(out)
@@ -168,18 +181,30 @@ def connect_ray(address: str | None) -> None:
         ray.init(address=address, log_to_driver=False)
 
 
-def _run_on_ray(run: PlanRun, out: Path, pending: list[int], address: str | None, update) -> None:
+def threads_per_episode(requested: int, episodes: int, cluster_cpus: int, node_cpus: int) -> int:
+    """Physics threads (and Ray CPUs) per episode: as asked, else the cluster's cores shared out
+    between the episodes; never more than one node has, where a task could never be placed."""
+    if requested > node_cpus:
+        raise ValueError(f"--threads {requested} is more than the largest Ray node's {node_cpus} CPUs; "
+                         f"use --threads {node_cpus} or fewer")
+    return requested or max(1, min(node_cpus, cluster_cpus // episodes))
+
+
+def _run_on_ray(run: PlanRun, out: Path, pending: list[int], address: str | None, update,
+                finished: Callable[[int], None]) -> None:
     import ray
     from ray.util.queue import Empty, Queue
 
     connect_ray(address)
-    threads = run.threads or (os.cpu_count() or 1)
-    task = ray.remote(num_cpus=min(threads, os.cpu_count() or 1))(_episode_task)
+    node_cpus = int(max(node["Resources"].get("CPU", 0) for node in ray.nodes() if node["Alive"]))
+    threads = threads_per_episode(run.threads, len(pending), int(ray.cluster_resources().get("CPU", 1)), node_cpus)
+    task = ray.remote(num_cpus=threads)(_episode_task)
     queue = Queue()
-    remaining = [task.remote(run, k, str(out.resolve()), queue.put) for k in pending]
+    remaining = [task.remote(run, k, str(out.resolve()), threads, queue.put) for k in pending]
     while remaining:
         done, remaining = ray.wait(remaining, timeout=0.2)
-        ray.get(done)  # a failed episode raises here, with the worker's traceback
+        for episode in ray.get(done):  # a failed episode raises here, with the worker's traceback
+            finished(episode)
         while True:
             try:
                 update(queue.get_nowait())

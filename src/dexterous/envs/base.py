@@ -54,6 +54,9 @@ class TaskEnv(gymnasium.Env):
     has_success: bool = True
     """False for tasks without a goal (PenSpin, Humanoid), whose is_success is always False
     and must not be reported as a 0% success rate."""
+    dense_reward: bool = True
+    """False for the Sparse twins (reward success − 1 per step): planners score rollouts by
+    the dense reward plus a success bonus (SPEC §4), so they refuse these."""
     post_constraint_forces: bool = False
     """Run mj_rnePostConstraint after each step (cfrc_ext, cacc, cfrc_int): mj_step only
     computes them when a sensor needs them, and some tasks read them."""

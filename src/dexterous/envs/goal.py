@@ -21,6 +21,7 @@ class GoalHandEnv(HandEnv):
         self.goal_size = POSE * len(scene.objects)
         super().__init__(scene, episode_steps, **kwargs)
         self.reward_fn = reward
+        self.dense_reward = not reward.sparse
         self._object_qpos = np.concatenate([o.qpos for o in self.indices.objects])
         obs_size = self._flat_observation().shape[0]
         box = lambda n: gymnasium.spaces.Box(-np.inf, np.inf, (n,), np.float64)  # noqa: E731

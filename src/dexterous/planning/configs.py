@@ -8,7 +8,10 @@ from MPPI to TOPDM one switch at a time:
     "mod1+2"  top-fraction selection,     carry-over,    dense noise
     "topdm"   top-fraction selection,     carry-over,    sparse noise (fn = 0.3)
 
-`variant` applies those switches to any base config; `preset` picks the budgets for an
+Every variant keeps the base config's budget, iteration schedule included, so MPPI gets
+TOPDM's sampling budget at every real step (SPEC §4: "same sampling budget (N, Ni per
+step)") and the comparison is at equal cost step by step. `variant` applies those switches
+to any base config; `preset` picks the budgets for an
 environment: the paper's ("paper"), a CPU-sized one ("cpu"), or a tiny one for tests
 ("smoke").
 """

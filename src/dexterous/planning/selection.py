@@ -7,7 +7,8 @@ Swapping one rule for the other is the paper's first modification of MPPI (fig. 
 - weighted average (MPPI): collapse the population to one mean Σ e^{κR̃_n}μ_n / Σ e^{κR̃_k}.
 
 Both take scores already cleaned by `scoring.score_rollouts` (non-finite → −inf), so a
-diverged rollout gets no copy and zero weight.
+diverged rollout gets zero weight, and no copy while fb·N finite scores remain (fewer, and
+−inf rows fill the elite slots; best-ever tracking still never picks them).
 """
 
 from __future__ import annotations
