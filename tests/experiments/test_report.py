@@ -75,3 +75,12 @@ def test_draw_figure_writes_png_and_svg(results, name):
     assert Path(paths[0]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     drawn = [p.read_bytes() for p in paths]
     assert [p.read_bytes() for p in draw_figure(results / name)] == drawn  # no date, no random ids
+
+
+def test_success_bars_are_labelled_with_their_rate_and_seeds(results):
+    from dexterous.experiments.plots import _bars
+    from dexterous.experiments.summary import load_summary
+
+    _, summary = load_summary(results / "fig2")
+    texts = {text.get_text() for ax in _bars(summary).axes for text in ax.texts}
+    assert {"67%\n3/3", "33%\n3/3", "0/3"} <= texts  # TOPDM, HER new, and an unfinished method

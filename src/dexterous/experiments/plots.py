@@ -81,11 +81,19 @@ def _bars(summary: FigureSummary) -> Figure:
             for xi, cell in zip(xs, cells):
                 if cell.finished == 0:
                     ax.text(xi, 0, f"0/{cell.planned}", rotation=90, ha="center", va="bottom", fontsize=7)
+                elif metric == "final_success" and cell.success is not None:
+                    # a 0% bar has no height: the label shows it was measured, and on how many seeds
+                    ax.text(xi, 100 * cell.success, f"{100 * cell.success:.0f}%\n{cell.finished}/{cell.planned}",
+                            ha="center", va="bottom", fontsize=6)
         ax.set_xticks(x, [task_name(t) for t in figure.tasks], rotation=15 if len(figure.tasks) > 2 else 0)
         ax.set_ylabel(_METRIC_LABELS.get(metric, metric))
         ax.axhline(0, color="black", linewidth=0.5)
         if metric == "final_success":
-            ax.set_ylim(0, 105)
+            ax.set_ylim(0, 120)
+            for xi, task in zip(x, figure.tasks):
+                cells = [summary.cell(task, label) for label in labels]
+                if any(c.finished for c in cells) and all(c.success is None for c in cells):
+                    ax.text(xi, 50, "no success\nmeasure", ha="center", va="center", fontsize=7, color="grey")
     axes[0].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), title="method")
     fig.suptitle(_title(summary), fontsize=9)
     return fig
