@@ -97,10 +97,10 @@ def _episode_task(run: PlanRun, episode: int, out: str, threads: int | None, sin
     return episode
 
 
-def _check_run_file(out: Path, run: PlanRun) -> None:
-    """Each output folder belongs to one run: refuse to mix settings in it."""
+def _check_run_file(out: Path, run: PlanRun, env_id: str) -> None:
+    """Each output folder belongs to one run (env_id: the full id): refuse to mix settings in it."""
     path = out / RUN_FILE
-    record = {**dataclasses.asdict(run), "env_id": dexterous.make(run.env_id).spec.id,
+    record = {**dataclasses.asdict(run), "env_id": env_id,
               "config": dataclasses.asdict(run.config())}
     record.pop("episodes")
     record.pop("threads")
@@ -124,8 +124,9 @@ def run_plan(run: PlanRun, out: str | Path, address: str | None = None, use_ray:
     start = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    check_plannable(dexterous.make(run.env_id))
-    _check_run_file(out, run)
+    env = dexterous.make(run.env_id)
+    check_plannable(env)
+    _check_run_file(out, run, env.spec.id)
     pending = [k for k in range(run.episodes) if not _complete(episode_path(out, k))]
     if use_ray is None:
         use_ray = address is not None or len(pending) > 1
@@ -158,7 +159,7 @@ def run_plan(run: PlanRun, out: str | Path, address: str | None = None, use_ray:
     return PlanSummary(
         episodes=len(demos),
         success_rate=(float(np.mean([d.successes[-1] for d in demos]))
-                      if dexterous.make(run.env_id).unwrapped.has_success else None),
+                      if env.unwrapped.has_success else None),
         mean_return=float(np.mean([np.sum(d.rewards) for d in demos])),
         env_steps=int(sum(d.meta["env_steps"] for d in demos)),
         wall_seconds=time.perf_counter() - start,
