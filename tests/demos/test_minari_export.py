@@ -29,7 +29,8 @@ def block_demos(tmp_path_factory) -> Path:
 
 
 def test_a_goal_task_exports_its_finished_episodes_as_recorded(block_demos, tmp_path):
-    dataset = export_minari(block_demos, datasets_path=tmp_path)
+    dataset = export_minari(block_demos, datasets_path=tmp_path, author="dexterous tests",
+                            author_email="tests@dexterous.invalid", code_permalink="https://example.invalid/dexterous")
     assert dataset.spec.dataset_id == "dexterous/HandManipulateBlockFull/topdm-v0"
     assert dataset.total_episodes == 2 and dataset.total_steps == 150  # the unfinished episode is left out
     for episode, seed in zip(dataset.iterate_episodes(), (1, 2), strict=True):
