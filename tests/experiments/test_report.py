@@ -16,13 +16,19 @@ from dexterous.experiments.results import MANIFEST, ResultsError
 def test_report_tables_quote_the_records_and_the_paper(results):
     text = write_report(results).read_text()
     assert "| " + " | ".join(TABLE_HEADER) + " |" in text
-    assert "| HandManipulateBlockFull | TOPDM | 3/3 | 66.7% | 3.00 (1.00–6.00) | ≈100% success |" in text
-    assert "| HandManipulateBlockFull | HER new | 3/3 | 33.3% | 5.00 (2.00–9.00) | ≤15% success |" in text
+    assert "| HandManipulateBlockFull | TOPDM | 3/3 | 66.7% | 3.00 (1.00 to 6.00) | ≈100% success |" in text
+    assert "| HandManipulateBlockFull | HER new | 3/3 | 33.3% | 5.00 (2.00 to 9.00) | ≤15% success |" in text
     assert "| HandManipulatePenFull | MPPI κ=1 | 0/3 | – | – | ≤15% success |" in text
-    assert "| PenSpin | MPPI κ=20 | 1/3 | – | 1.50 (1.50–1.50) | – |" in text
+    assert "| PenSpin | MPPI κ=20 | 1/3 | – | 1.50 (1.50 to 1.50) | – |" in text
     assert "| PenSpin | TOPDM |" not in text.split("## appB")[1]  # hidden: demonstrations only
     assert "Budget: smoke" in text and "| mujoco |" in text and "CPUs" in text
     assert "![fig2](fig2/fig2.png)" in text
+
+
+def test_report_writes_negative_returns_with_a_minus_sign(results):
+    make_figure(results, "fig5", [plan("dexterous/PenSpin-v1", "MPPI κ=20", s, r, None)
+                                  for s, r in ((0, -110.614), (1, -49.5), (2, 3.0))])
+    assert "| PenSpin | MPPI κ=20 | 3/3 | – | \u221252.37 (\u2212110.61 to 3.00) | – |" in write_report(results).read_text()
 
 
 def test_report_totals_count_an_episode_shared_by_figures_once(results):

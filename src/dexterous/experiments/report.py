@@ -17,7 +17,7 @@ from dexterous.experiments.plots import draw_figure
 from dexterous.experiments.results import MANIFEST, ResultsError, figure_dirs
 from dexterous.experiments.summary import FigureSummary, MethodSummary, distinct_runs, load_summary
 
-TABLE_HEADER = ("task", "method", "seeds finished", "final-step success", "mean return (min–max)", "paper")
+TABLE_HEADER = ("task", "method", "seeds finished", "final-step success", "mean return (min to max)", "paper")
 
 
 def write_report(results_dir: str | Path, out: str | Path | None = None) -> Path:
@@ -103,9 +103,14 @@ def _row(cell: MethodSummary) -> tuple[str, ...]:
     """A table row of one cell, in TABLE_HEADER's order ("–" where there is nothing to show)."""
     success = "–" if cell.success is None else f"{100 * cell.success:.1f}%"
     returns = ("–" if cell.mean_return is None else
-               f"{cell.mean_return:.2f} ({cell.min_return:.2f}–{cell.max_return:.2f})")
+               f"{_signed(cell.mean_return)} ({_signed(cell.min_return)} to {_signed(cell.max_return)})")
     return (task_name(cell.task), cell.method.label, f"{cell.finished}/{cell.planned}", success, returns,
             cell.paper or "–")
+
+
+def _signed(value: float) -> str:
+    """Two decimals with a typographic minus, so a negative range does not read as "-110.61–-49.50"."""
+    return f"{value:.2f}".replace("-", "\u2212")
 
 
 def _per_figure(values: dict[str, str]) -> str:
