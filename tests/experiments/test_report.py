@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,22 @@ def test_report_outside_the_results_copies_its_images(results, tmp_path):
         assert f"![{name}](results/{name}.png)" in text
         assert (out.parent / "results" / f"{name}.png").stat().st_size > 0
         assert (out.parent / "results" / f"{name}.svg").stat().st_size > 0
+
+
+def test_report_links_the_videos_made_after_the_last_record_only(results, tmp_path):
+    videos = results / "fig2" / "videos"
+    videos.mkdir()
+    last_record = (results / "fig2" / "runs.jsonl").stat().st_mtime
+    for name, mtime in (("HandManipulateBlockFull_best", last_record + 1), ("stale_best", last_record - 1)):
+        (videos / f"{name}.mp4").write_bytes(name.encode())
+        os.utime(videos / f"{name}.mp4", (mtime, mtime))
+    out = write_report(results, tmp_path / "docs" / "RESULTS.md")
+    text = out.read_text()
+    copied = "results/videos/fig2/HandManipulateBlockFull_best.mp4"
+    assert f"[HandManipulateBlockFull best]({copied})" in text
+    assert (out.parent / copied).read_bytes() == b"HandManipulateBlockFull_best"
+    assert "stale" not in text and not (out.parent / "results/videos/fig2/stale_best.mp4").exists()
+    assert "Videos" not in text.split("## fig5")[1]  # fig5 has none
 
 
 def test_a_manifest_of_another_version_is_refused_by_name(results):

@@ -14,7 +14,7 @@ from typing import Any
 
 from dexterous.experiments.configs import FIGURES, seeds_text, task_name
 from dexterous.experiments.plots import draw_figure
-from dexterous.experiments.results import MANIFEST, ResultsError, figure_dirs
+from dexterous.experiments.results import MANIFEST, RUNS, ResultsError, figure_dirs
 from dexterous.experiments.summary import FigureSummary, MethodSummary, distinct_runs, load_summary
 
 TABLE_HEADER = ("task", "method", "seeds finished", "final-step success", "mean return (min to max)", "paper")
@@ -25,7 +25,8 @@ def write_report(results_dir: str | Path, out: str | Path | None = None) -> Path
 
     Plots are redrawn from the records. When out lies outside results_dir (e.g.
     docs/RESULTS.md), each figure's PNG and SVG are copied into a folder named after out
-    (docs/results/) so the markdown's links still work where the results directory is absent.
+    (docs/results/), and its side-by-side videos into videos/<figure>/ there, so the
+    markdown's links still work where the results directory is absent.
     """
     results_dir = Path(results_dir)
     out = Path(out) if out is not None else results_dir / "REPORT.md"
@@ -33,10 +34,11 @@ def write_report(results_dir: str | Path, out: str | Path | None = None) -> Path
     figures = []
     for folder in figure_dirs(results_dir):
         manifest, summary = load_summary(folder)
-        figures.append((manifest, summary, _place_images(draw_figure(folder), out)))
-    lines = _header(results_dir, [(m, s) for m, s, _ in figures])
-    for _, summary, (png, svg) in figures:
-        lines += _section(summary, png, svg)
+        png, svg = _place(draw_figure(folder), out)
+        figures.append((manifest, summary, png, svg, _place(current_videos(folder), out, f"videos/{folder.name}")))
+    lines = _header(results_dir, [(m, s) for m, s, *_ in figures])
+    for _, summary, png, svg, videos in figures:
+        lines += _section(summary, png, svg, videos)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n")
     return out
@@ -51,18 +53,31 @@ def _refuse_unknown_figures(results_dir: Path) -> None:
                            "or report them with the version that made them")
 
 
-def _place_images(images: list[Path], out: Path) -> tuple[str, str]:
-    """Links to the PNG and SVG relative to out, copied next to out where they do not lie under its folder."""
+def current_videos(folder: Path) -> list[Path]:
+    """The figure's side-by-side videos written after its last record.
+
+    An older video shows episodes of an earlier state of the records (e.g. before the
+    median seed changed), so it is left out rather than shown beside tables it may contradict;
+    `dexterous reproduce` without --no-videos renders current ones.
+    """
+    records = folder / RUNS
+    if not records.exists():
+        return []
+    last_record = records.stat().st_mtime
+    return sorted(v for v in (folder / "videos").glob("*.mp4") if v.stat().st_mtime >= last_record)
+
+
+def _place(files: list[Path], out: Path, under: str = "") -> list[str]:
+    """Links to files relative to out; a file outside out's folder is first copied to <out stem>/<under>."""
     base = out.parent.resolve()
     links = []
-    for image in images:
-        if not image.resolve().is_relative_to(base):
-            assets = out.parent / out.stem.lower()
+    for file in files:
+        if not file.resolve().is_relative_to(base):
+            assets = out.parent / out.stem.lower() / under
             assets.mkdir(parents=True, exist_ok=True)
-            image = Path(shutil.copy2(image, assets / image.name))
-        links.append(Path(os.path.relpath(image.resolve(), base)).as_posix())
-    png, svg = links
-    return png, svg
+            file = Path(shutil.copy2(file, assets / file.name))
+        links.append(Path(os.path.relpath(file.resolve(), base)).as_posix())
+    return links
 
 
 def _header(results_dir: Path, figures: list[tuple[dict[str, Any], FigureSummary]]) -> list[str]:
@@ -87,13 +102,14 @@ def _header(results_dir: Path, figures: list[tuple[dict[str, Any], FigureSummary
     return lines + [""]
 
 
-def _section(summary: FigureSummary, png: str, svg: str) -> list[str]:
+def _section(summary: FigureSummary, png: str, svg: str, videos: list[str]) -> list[str]:
     figure = summary.figure
     lines = [f"## {figure.name}: {figure.title}", "",
              f"Budget {figure.budget.name!r}, {seeds_text(figure.n_seeds)} per task and method: "
              f"{summary.finished}/{summary.planned} runs finished, {_hours(summary.wall_s)}, "
              f"{summary.env_steps:,} environment steps.", "",
              f"![{figure.name}]({png})", "", f"[SVG]({svg})", "",
+             *_video_line(videos),
              "| " + " | ".join(TABLE_HEADER) + " |", "|" + "---|" * len(TABLE_HEADER)]
     lines += ["| " + " | ".join(_row(cell)) + " |" for cell in summary.cells]
     return lines + [""]
@@ -111,6 +127,14 @@ def _row(cell: MethodSummary) -> tuple[str, ...]:
 def _signed(value: float) -> str:
     """Two decimals with a typographic minus, so a negative range does not read as "-110.61–-49.50"."""
     return f"{value:.2f}".replace("-", "\u2212")
+
+
+def _video_line(videos: list[str]) -> list[str]:
+    """One line of links to the side-by-side videos (TOPDM left, MPPI right), or nothing."""
+    if not videos:
+        return []
+    links = " · ".join(f"[{Path(v).stem.replace('_', ' ')}]({v})" for v in videos)
+    return [f"Videos (TOPDM left, MPPI right, replayed from the saved demonstrations): {links}", ""]
 
 
 def _per_figure(values: dict[str, str]) -> str:
