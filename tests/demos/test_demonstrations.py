@@ -45,6 +45,23 @@ def test_executed_reward_equals_the_plans_predicted_first_reward():
         assert info["is_success"] == plan.predicted_successes[0]
 
 
+@pytest.mark.parametrize("env_id, fields", [(ENV, ["best", "success_steps", "env_steps_s"]),
+                                             ("dexterous/PenSpin-v1", ["best", "env_steps_s"])])
+def test_progress_counts_successful_steps_only_where_the_task_has_success(tmp_path, env_id, fields):
+    class FirstStep(Exception):
+        pass
+
+    def stop_after_one(report):
+        raise FirstStep(report)
+
+    with pytest.raises(FirstStep) as first:
+        plan_episode(env_id, preset("smoke", env_id), seed=0, path=tmp_path / "episode_0000.npz", nthread=1,
+                     progress=stop_after_one)
+    report = first.value.args[0]
+    assert list(report.postfix()) == fields
+    assert report.postfix()["best"] == f"{report.plan.score:.2f}"
+
+
 def test_demonstration_round_trips_and_replays_exactly(smoke_demo):
     demo = Demonstration.load(smoke_demo)
     assert demo.complete and demo.num_steps == 75

@@ -45,10 +45,18 @@ class StepReport(NamedTuple):
     """Reward the environment paid."""
     success: bool
     """Success after the step."""
-    successful_steps: int
-    """Steps so far (this one included) that ended in success."""
+    successful_steps: int | None
+    """Steps so far (this one included) that ended in success; None for a task without a success
+    measure (PenSpin), whose count would read as a failure."""
     env_steps_per_s: float
     """Simulated env steps per wall-clock second while planning this step."""
+
+    def postfix(self) -> dict[str, str]:
+        """The progress bar's fields: best score, successful steps where success exists, speed."""
+        fields = {"best": f"{self.plan.score:.2f}"}
+        if self.successful_steps is not None:
+            fields["success_steps"] = f"{self.successful_steps}/{self.step}"
+        return fields | {"env_steps_s": f"{self.env_steps_per_s:,.0f}"}
 
 
 def versions() -> dict[str, str]:
@@ -126,7 +134,8 @@ def plan_episode(env_id: str, config: TOPDMConfig, seed: int, path: str | Path, 
         demo.meta["complete"] = terminated or t + 1 == total
         demo.save(path)
         if progress is not None:
-            progress(StepReport(t + 1, total, plan, float(reward), bool(info["is_success"]), int(sum(demo.successes)),
+            successful_steps = int(sum(demo.successes)) if unwrapped.has_success else None
+            progress(StepReport(t + 1, total, plan, float(reward), bool(info["is_success"]), successful_steps,
                                 plan.env_steps / seconds))
         if terminated:
             break

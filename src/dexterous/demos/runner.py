@@ -90,7 +90,7 @@ class PlanSummary:
 def _episode_task(run: PlanRun, episode: int, out: str, threads: int | None, sink: Callable[[tuple], Any]) -> int:
     """One episode, in a Ray worker or in process; sink receives a progress tuple per step."""
     def report(r: StepReport) -> None:
-        sink((episode, r.step, r.total, r.plan.score, r.successful_steps, r.env_steps_per_s))
+        sink((episode, r.step, r.total, r.postfix()))
 
     plan_episode(run.env_id, run.config(), run.seed + episode, episode_path(Path(out), episode),
                  planner_name=run.planner, nthread=threads, progress=report)
@@ -133,13 +133,13 @@ def run_plan(run: PlanRun, out: str | Path, address: str | None = None, use_ray:
     bars: dict[int, tqdm] = {}
 
     def update(item: tuple) -> None:
-        episode, step, total, score, successful_steps, rate = item
+        episode, step, total, postfix = item
         bar = bars.get(episode)
         if bar is None:
             bar = bars[episode] = tqdm(total=total, desc=f"episode {episode}", unit="step",
                                        position=len(bars), disable=not progress, leave=True)
         bar.n = step
-        bar.set_postfix(best=f"{score:.2f}", success_steps=f"{successful_steps}/{step}", env_steps_s=f"{rate:,.0f}")
+        bar.set_postfix(postfix)
 
     def finished(episode: int) -> None:
         if not episode_path(out, episode).exists():

@@ -130,7 +130,7 @@ def execute(figure: FigureConfig, spec: RunSpec, folder: str, nthread: int | Non
                   disable=not progress) as bar:
             def report(step) -> None:
                 bar.total, bar.n = step.total, step.step
-                bar.set_postfix(best=f"{step.plan.score:.2f}", success_steps=f"{step.successful_steps}/{step.step}")
+                bar.set_postfix(step.postfix())
 
             demo = plan_episode(spec.task, planner_config(figure, spec), spec.seed, folder_path / spec.path,
                                 planner_name=spec.method.planner, nthread=nthread, progress=report)
