@@ -35,7 +35,7 @@ def write_report(results_dir: str | Path, out: str | Path | None = None) -> Path
     for folder in figure_dirs(results_dir):
         manifest, summary = load_summary(folder)
         png, svg = _place(draw_figure(folder), out)
-        figures.append((manifest, summary, png, svg, _place(current_videos(folder), out, f"videos/{folder.name}")))
+        figures.append((manifest, summary, png, svg, _place(_current_videos(folder), out, f"videos/{folder.name}")))
     lines = _header(results_dir, [(m, s) for m, s, *_ in figures])
     for _, summary, png, svg, videos in figures:
         lines += _section(summary, png, svg, videos)
@@ -53,7 +53,7 @@ def _refuse_unknown_figures(results_dir: Path) -> None:
                            "or report them with the version that made them")
 
 
-def current_videos(folder: Path) -> list[Path]:
+def _current_videos(folder: Path) -> list[Path]:
     """The figure's side-by-side videos written after its last record.
 
     An older video shows episodes of an earlier state of the records (e.g. before the
