@@ -42,7 +42,8 @@ def test_reproduce_on_ray_records_what_one_process_records(tmp_path):
     kwargs = dict(progress=False, tasks=["HandManipulateBlockFull"], methods=["topdm", "mppi_kappa_20"])
     reproduce(figure, tmp_path / "ray", parallel=True, **kwargs)
     reproduce(figure, tmp_path / "process", parallel=False, nthread=1, **kwargs)
-    fields = lambda folder: sorted((r.key, r.ret, r.final_success, r.env_steps)  # noqa: E731
-                                   for r in read_runs(folder / "planners"))
+    def fields(folder):
+        return sorted((r.key, r.ret, r.final_success, r.env_steps) for r in read_runs(folder / "planners"))
+
     assert len(fields(tmp_path / "ray")) == 2
     assert fields(tmp_path / "ray") == fields(tmp_path / "process")
