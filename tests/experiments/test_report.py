@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from synthetic import make_figure, plan
+from synthetic import BLOCK, make_figure, plan
 
 from dexterous.experiments.plots import draw_figure
 from dexterous.experiments.report import TABLE_HEADER, write_report
@@ -17,8 +17,8 @@ from dexterous.experiments.results import MANIFEST, ResultsError
 def test_report_tables_quote_the_records_and_the_paper(results):
     text = write_report(results).read_text()
     assert "| " + " | ".join(TABLE_HEADER) + " |" in text
-    assert "| HandManipulateBlockFull | TOPDM | 3/3 | 66.7% | 3.00 (1.00 to 6.00) | ≈100% success |" in text
-    assert "| HandManipulateBlockFull | HER new | 3/3 | 33.3% | 5.00 (2.00 to 9.00) | ≤15% success |" in text
+    assert "| HandManipulateBlockFull | TOPDM | 3/3 | 67% (2/3; 21–94%) | 3.00 (1.00 to 6.00) | ≈100% success |" in text
+    assert "| HandManipulateBlockFull | HER new | 3/3 | 33% (1/3; 6–79%) | 5.00 (2.00 to 9.00) | ≤15% success |" in text
     assert "| HandManipulatePenFull | MPPI κ=1 | 0/3 | – | – | ≤15% success |" in text
     assert "| PenSpin | MPPI κ=20 | 1/3 | – | 1.50 (1.50 to 1.50) | – |" in text
     assert "| PenSpin | TOPDM |" not in text.split("## appB")[1]  # hidden: demonstrations only
@@ -107,3 +107,23 @@ def test_success_bars_are_labelled_with_their_rate_and_seeds(results):
     _, summary = load_summary(results / "fig2")
     texts = {text.get_text() for ax in _bars(summary).axes for text in ax.texts}
     assert {"67%\n3/3", "33%\n3/3", "0/3"} <= texts  # TOPDM, HER new, and an unfinished method
+
+
+def test_report_says_which_tasks_a_figure_plans_for_fewer_steps(results):
+    make_figure(results, "fig3", [plan("dexterous/EggHandOver-v1", "TOPDM", 0, 20.0, 1.0)])
+    whole = write_report(results).read_text()
+    text = whole.split("## fig3")[1]
+    assert ("Planned for 50 steps, final-step success measured at step 50: EggHandOver, BlockHandOver, "
+            "PenHandOver, EggCatchUnderarm, EggCatchOverarm, TwoEggCatchUnderArm.") in text
+    assert "| EggHandOver | TOPDM | 1/3 | 100% (1/1; 21–100%) | 20.00 (20.00 to 20.00) | ≈100% success at step 50 |" in text
+    assert "Planned for" not in whole.split("## fig3")[0]  # fig2 plans whole episodes
+
+
+def test_success_bars_carry_the_wilson_interval(results):
+    from dexterous.experiments.plots import _bar_values
+    from dexterous.experiments.summary import load_summary
+
+    _, summary = load_summary(results / "fig2")
+    values, low, high = _bar_values([summary.cell(BLOCK, "TOPDM")], "final_success")
+    assert values[0] == pytest.approx(200 / 3)
+    assert (low[0], high[0]) == pytest.approx((20.77, 93.85), abs=0.01)

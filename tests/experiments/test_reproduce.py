@@ -113,3 +113,49 @@ def test_records_hold_what_the_runs_did(tmp_path):
     assert her.kind == "her" and her.env_steps == BUDGETS["smoke"].her_steps
     assert her.curve["steps"] == [0.0, 80.0, 160.0] and her.ret == her.curve["mean_return"][-1]
     assert (summary.folder / "plans" / "HandManipulateBlockFull" / "topdm" / "index.json").exists()
+
+
+def test_fig3_and_fig4_plan_the_two_hand_tasks_for_the_originals_50_steps():
+    from dexterous.experiments.runner import RunSpec, planner_config
+
+    fig3, fig4, planners = (figure_config(name) for name in ("fig3", "fig4", "planners"))
+    assert fig3.plan_steps == {task: 50 for task in fig3.tasks}
+    assert set(fig4.plan_steps) == {"dexterous/EggCatchUnderarm-v1", "dexterous/EggHandOver-v1"}
+    egg = "dexterous/EggHandOver-v1"
+    short = planner_config(fig3, RunSpec(egg, TOPDM, 0))
+    full = planner_config(planners, RunSpec(egg, TOPDM, 0))
+    assert (short.episode_length, full.episode_length) == (50, 75)
+    assert dataclasses.replace(short, episode_length=75) == full  # the same budget per real step
+    pen = RunSpec("dexterous/HandManipulatePenFull-v1", TOPDM, 0)
+    assert planner_config(fig4, pen).episode_length == 75  # one hand: its whole episode
+
+
+@pytest.mark.parametrize("plan_steps, message", [
+    ({"dexterous/PenSpin-v1": 50}, "plan_steps names 'dexterous/PenSpin-v1', which is not a task of the figure"),
+    ({BLOCK: 0}, "plan_steps of dexterous/HandManipulateBlockFull-v1 must be an integer ≥ 1, got 0")])
+def test_bad_plan_steps_are_named(plan_steps, message):
+    with pytest.raises(ValueError, match=message):
+        dataclasses.replace(SMALL, plan_steps=plan_steps)
+
+
+def test_a_figure_plans_its_shorter_episodes_and_scores_them_at_their_last_step(tmp_path):
+    from dexterous.demos import Demonstration
+
+    short = dataclasses.replace(SMALL, methods=(TOPDM,), plan_steps={BLOCK: 4})
+    summary = reproduce(short, tmp_path, parallel=False, progress=False)
+    (record,) = read_runs(summary.folder)
+    demo = Demonstration.load(summary.folder / record.path)
+    assert demo.complete and demo.num_steps == 4 and demo.meta["config"]["episode_length"] == 4
+    assert record.final_success == float(demo.successes[3]) and record.ret == float(np.sum(demo.rewards))
+
+
+def test_a_manifest_from_before_plan_steps_reads_as_whole_episodes(tmp_path):
+    figure = dataclasses.replace(SMALL, methods=(HER_NEW,))
+    reproduce(figure, tmp_path, parallel=False, progress=False)
+    manifest = tmp_path / "fig2" / MANIFEST
+    old = json.loads(manifest.read_text())
+    del old["config"]["plan_steps"]
+    manifest.write_text(json.dumps(old))
+    assert reproduce(figure, tmp_path, parallel=False, progress=False).finished_before == 1
+    with pytest.raises(ResultsError, match=r"other settings \(plan_steps differ"):
+        reproduce(dataclasses.replace(figure, plan_steps={BLOCK: 50}), tmp_path, parallel=False, progress=False)

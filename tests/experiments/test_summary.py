@@ -9,7 +9,7 @@ import pytest
 from dexterous.experiments.configs import figure_config
 from dexterous.experiments.results import ResultsError, RunRecord
 from dexterous.experiments.configs import task_name
-from dexterous.experiments.summary import figure_from_json, load_summary, summarize
+from dexterous.experiments.summary import figure_from_json, load_summary, summarize, wilson_interval
 
 BLOCK = "dexterous/HandManipulateBlockFull-v1"
 
@@ -68,3 +68,22 @@ def test_the_manifest_config_reads_back_as_the_figure_config():
 
 def test_task_name_drops_namespace_and_version():
     assert task_name("dexterous/PenSpin-v1") == "PenSpin"
+
+
+@pytest.mark.parametrize("successes, n, low, high", [
+    (3, 3, 0.4385, 1.0), (0, 5, 0.0, 0.4345), (3, 5, 0.2307, 0.8824), (9, 10, 0.5958, 0.9821)])
+def test_wilson_interval_matches_its_closed_form(successes, n, low, high):
+    assert wilson_interval(successes, n) == pytest.approx((low, high), abs=1e-4)
+
+
+@pytest.mark.parametrize("successes, n", [(1, 0), (4, 3), (-1, 3)])
+def test_wilson_interval_refuses_impossible_counts(successes, n):
+    with pytest.raises(ValueError, match="need 0 ≤ successes ≤ n and n ≥ 1"):
+        wilson_interval(successes, n)
+
+
+def test_a_cell_counts_its_successes_and_their_interval(results):
+    _, summary = load_summary(results / "fig2")
+    cell = summary.cell(BLOCK, "TOPDM")
+    assert cell.successes == 2 and cell.success_interval == wilson_interval(2, 3)
+    assert summary.cell(BLOCK, "HER new").successes == 1

@@ -83,7 +83,9 @@ def plan_episode(env_id: str, config: TOPDMConfig, seed: int, path: str | Path, 
                  progress: Callable[[StepReport], None] | None = None) -> Demonstration:
     """Plan one episode into `path`, resuming it if the file holds an unfinished one.
 
-    The episode ends after the environment's episode_steps or at the step where it
+    The episode ends after config.episode_length steps (at most the environment's
+    episode_steps; a shorter planning length, such as the original's 50 steps on the
+    two-hand tasks, records its final-step success there) or at the step where it
     terminates (Humanoid: a fall), which is then its last recorded step. max_steps
     stops after that many real steps in total (the file then holds an
     unfinished episode that a later call resumes); None runs to the episode's end.
@@ -112,7 +114,7 @@ def plan_episode(env_id: str, config: TOPDMConfig, seed: int, path: str | Path, 
         demo.observations.append(flat_observation(obs))
         demo.rng_states.append(unwrapped.snapshot().rng_state)
         planner.reset(np.random.default_rng(seed))
-    total = unwrapped.episode_steps
+    total = min(unwrapped.episode_steps, config.episode_length)
     stop = total if max_steps is None else min(total, max_steps)
     for t in range(demo.num_steps, stop):
         start = time.perf_counter()

@@ -4,7 +4,8 @@ Uses `matplotlib.figure.Figure` with the Agg canvas and never pyplot: no global 
 display, safe in worker processes. What is drawn follows the paper's figure:
 
 - goal tasks (metrics include final_success, figs 2–4): grouped bars per task of the
-  final-step success rate and of the mean return with min–max error bars;
+  final-step success rate (error bars: its 95% Wilson interval) and of the mean return
+  (error bars: min–max);
 - fig 5 (PenSpin): training curves (median line, min–max band, x = env steps) with each
   planning method's mean return as a horizontal line over a light min–max band;
 - appendix B: one training curve per run, coloured by method;
@@ -76,8 +77,8 @@ def _bars(summary: FigureSummary) -> Figure:
             cells = [summary.cell(task, label) for task in figure.tasks]
             xs = x - 0.4 + width * (j + 0.5)
             values, low, high = _bar_values(cells, metric)
-            ax.bar(xs, values, width, color=colours[label], label=label,
-                   yerr=None if metric == "final_success" else [values - low, high - values], capsize=2)
+            ax.bar(xs, values, width, color=colours[label], label=label, yerr=[values - low, high - values],
+                   capsize=2, error_kw={"alpha": 0.5} if metric == "final_success" else None)
             for xi, cell in zip(xs, cells):
                 if cell.finished == 0:
                     ax.text(xi, 0, f"0/{cell.planned}", rotation=90, ha="center", va="bottom", fontsize=7)
@@ -106,9 +107,12 @@ def _mark_tasks_without_success(ax, summary: FigureSummary, x: np.ndarray, label
 
 def _bar_values(cells: list[MethodSummary], metric: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Bar heights and error-bar ends per cell; NaN (no bar) where nothing finished or there is no success."""
-    names = ("success",) * 3 if metric == "final_success" else ("mean_return", "min_return", "max_return")
-    scale = 100.0 if metric == "final_success" else 1.0
-    return tuple(scale * np.array([getattr(c, name) for c in cells], dtype=float) for name in names)
+    if metric == "final_success":  # error bars: the 95% Wilson interval of the rate
+        intervals = [c.success_interval or (None, None) for c in cells]
+        columns = ([c.success for c in cells], [i[0] for i in intervals], [i[1] for i in intervals])
+        return tuple(100.0 * np.array(column, dtype=float) for column in columns)
+    names = ("mean_return", "min_return", "max_return")
+    return tuple(np.array([getattr(c, name) for c in cells], dtype=float) for name in names)
 
 
 def _curves_and_levels(summary: FigureSummary) -> Figure:

@@ -12,12 +12,13 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from dexterous.experiments.configs import FIGURES, seeds_text, task_name
+from dexterous.experiments.configs import FIGURES, FigureConfig, seeds_text, task_name
 from dexterous.experiments.plots import draw_figure
 from dexterous.experiments.results import MANIFEST, RUNS, ResultsError, figure_dirs
 from dexterous.experiments.summary import FigureSummary, MethodSummary, distinct_runs, load_summary
 
-TABLE_HEADER = ("task", "method", "seeds finished", "final-step success", "mean return (min to max)", "paper")
+TABLE_HEADER = ("task", "method", "seeds finished", "final-step success (95% Wilson interval)",
+                "mean return (min to max)", "paper")
 
 
 def write_report(results_dir: str | Path, out: str | Path | None = None) -> Path:
@@ -107,7 +108,7 @@ def _section(summary: FigureSummary, png: str, svg: str, videos: list[str]) -> l
     lines = [f"## {figure.name}: {figure.title}", "",
              f"Budget {figure.budget.name!r}, {seeds_text(figure.n_seeds)} per task and method: "
              f"{summary.finished}/{summary.planned} runs finished, {_hours(summary.wall_s)}, "
-             f"{summary.env_steps:,} environment steps.", "",
+             f"{summary.env_steps:,} environment steps.", "", *_plan_steps_line(figure),
              f"![{figure.name}]({png})", "", f"[SVG]({svg})", "",
              *_video_line(videos),
              "| " + " | ".join(TABLE_HEADER) + " |", "|" + "---|" * len(TABLE_HEADER)]
@@ -117,11 +118,23 @@ def _section(summary: FigureSummary, png: str, svg: str, videos: list[str]) -> l
 
 def _row(cell: MethodSummary) -> tuple[str, ...]:
     """A table row of one cell, in TABLE_HEADER's order ("–" where there is nothing to show)."""
-    success = "–" if cell.success is None else f"{100 * cell.success:.1f}%"
+    success = "–"
+    if cell.success_interval is not None:
+        low, high = cell.success_interval
+        success = f"{100 * cell.success:.0f}% ({cell.successes}/{cell.finished}; {100 * low:.0f}–{100 * high:.0f}%)"
     returns = ("–" if cell.mean_return is None else
                f"{_signed(cell.mean_return)} ({_signed(cell.min_return)} to {_signed(cell.max_return)})")
     return (task_name(cell.task), cell.method.label, f"{cell.finished}/{cell.planned}", success, returns,
             cell.paper or "–")
+
+
+def _plan_steps_line(figure: FigureConfig) -> list[str]:
+    """Which tasks the figure plans for fewer steps than their episode, said above its table."""
+    by_steps: dict[int, list[str]] = {}
+    for task, steps in figure.plan_steps.items():
+        by_steps.setdefault(steps, []).append(task_name(task))
+    return [f"Planned for {steps} steps, final-step success measured at step {steps}: {', '.join(names)}."
+            for steps, names in sorted(by_steps.items())] + ([""] if by_steps else [])
 
 
 def _signed(value: float) -> str:

@@ -18,6 +18,7 @@ them, never edited by hand.
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import json
 import os
@@ -99,11 +100,11 @@ def open_figure_dir(root: str | Path, figure: FigureConfig) -> Path:
     path = folder / MANIFEST
     config = json.loads(json.dumps(figure.to_json()))  # tuples become lists, as on disk
     if path.exists():
-        manifest = read_manifest(folder)
-        if manifest["config"] != config:
-            differ = sorted(k for k in config if manifest["config"].get(k) != config[k])
+        stored = with_added_fields(read_manifest(folder)["config"])
+        if stored != config:
+            differ = sorted(k for k in config if stored.get(k) != config[k])
             raise ResultsError(f"{folder} holds {figure.name} results made with other settings "
-                               f"({', '.join(differ)} differ, e.g. budget {manifest['config']['budget']['name']!r}); "
+                               f"({', '.join(differ)} differ, e.g. budget {stored['budget']['name']!r}); "
                                "use another --out directory")
         return folder
     folder.mkdir(parents=True, exist_ok=True)
@@ -111,6 +112,18 @@ def open_figure_dir(root: str | Path, figure: FigureConfig) -> Path:
                 "versions": versions(), "machine": machine(), "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     _write_atomically(path, json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
     return folder
+
+
+def with_added_fields(config: dict[str, Any]) -> dict[str, Any]:
+    """A manifest's figure config with the FigureConfig fields added since it was written
+    (e.g. plan_steps) at their defaults: the defaults are what that older version ran."""
+    added = {}
+    for f in dataclasses.fields(FigureConfig):
+        if f.name not in config and f.default_factory is not dataclasses.MISSING:
+            added[f.name] = json.loads(json.dumps(f.default_factory()))
+        elif f.name not in config and f.default is not dataclasses.MISSING:
+            added[f.name] = json.loads(json.dumps(f.default))
+    return {**added, **config}
 
 
 def read_manifest(folder: str | Path) -> dict[str, Any]:

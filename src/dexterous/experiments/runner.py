@@ -20,6 +20,7 @@ planning is deterministic, so the copy is the episode this figure would have pla
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -95,10 +96,15 @@ def select(figure: FigureConfig, specs: list[RunSpec], tasks: Sequence[str] | No
 
 
 def planner_config(figure: FigureConfig, spec: RunSpec) -> TOPDMConfig:
-    """The planner of a plan run: the method's fig. 4 variant at the budget's preset."""
+    """The planner of a plan run: the method's fig. 4 variant at the budget's preset, planning
+    the figure's `plan_steps` for the task where it sets them (the same Ni per step, so a
+    shorter episode costs proportionally fewer env steps)."""
     from dexterous.planning import preset
 
-    return preset(figure.budget.planner_preset, spec.task, spec.method.planner, kappa=spec.method.kappa)
+    config = preset(figure.budget.planner_preset, spec.task, spec.method.planner, kappa=spec.method.kappa)
+    if spec.task in figure.plan_steps:
+        config = dataclasses.replace(config, episode_length=figure.plan_steps[spec.task])
+    return config
 
 
 def train_config(figure: FigureConfig, spec: RunSpec, folder: Path) -> OffPolicyConfig:

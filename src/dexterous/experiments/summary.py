@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from dexterous.experiments.configs import Budget, FigureConfig, Method, task_name
-from dexterous.experiments.results import ResultsError, RunRecord, read_manifest, read_runs
+from dexterous.experiments.results import ResultsError, RunRecord, read_manifest, read_runs, with_added_fields
 from dexterous.experiments.runner import RunSpec, planner_config
 
 
@@ -49,6 +49,8 @@ class MethodSummary:
     """The finished runs, by seed."""
     success: float | None
     """Mean final_success over finished runs; None without finished runs or without a success."""
+    successes: int | None
+    """How many finished runs succeeded at their final step; None where success is."""
     mean_return: float | None
     """Mean return over finished runs; None without finished runs."""
     min_return: float | None
@@ -63,6 +65,13 @@ class MethodSummary:
     @property
     def finished(self) -> int:
         return len(self.runs)
+
+    @property
+    def success_interval(self) -> tuple[float, float] | None:
+        """95% Wilson interval of the success rate over the finished runs; None where success is."""
+        if self.successes is None:
+            return None
+        return wilson_interval(self.successes, sum(r.final_success is not None for r in self.runs))
 
 
 @dataclass(frozen=True)
@@ -102,14 +111,31 @@ class FigureSummary:
 
 
 
+def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval of a success rate seen as successes of n (z 1.96: 95%).
+
+    Chosen over the normal approximation because it stays inside [0, 1] and is not
+    degenerate at 0/n or n/n, which is where a handful of seeds usually lands: 3/3 gives
+    0.44–1, so it is read as "probably most", not as "always".
+    """
+    if n < 1 or not 0 <= successes <= n:
+        raise ValueError(f"need 0 ≤ successes ≤ n and n ≥ 1, got {successes} of {n}")
+    rate, z2 = successes / n, z * z
+    centre = (rate + z2 / (2 * n)) / (1 + z2 / n)
+    half = z * np.sqrt(rate * (1 - rate) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return max(0.0, float(centre - half)), min(1.0, float(centre + half))
+
+
 def figure_from_json(config: dict[str, Any]) -> FigureConfig:
     """The FigureConfig a manifest recorded, so a report describes what ran, not today's defaults."""
+    config = with_added_fields(config)
     try:
         budget = dict(config["budget"])
         budget["train_overrides"] = tuple((name, _tuples(value)) for name, value in budget["train_overrides"])
         return FigureConfig(name=config["name"], title=config["title"], tasks=tuple(config["tasks"]),
                             methods=tuple(Method(**m) for m in config["methods"]), budget=Budget(**budget),
-                            seeds=config["seeds"], metrics=tuple(config["metrics"]), paper=dict(config["paper"]))
+                            seeds=config["seeds"], metrics=tuple(config["metrics"]), paper=dict(config["paper"]),
+                            plan_steps=dict(config["plan_steps"]))
     except (KeyError, TypeError, ValueError) as err:
         raise ResultsError(f"manifest config of figure {config.get('name', '?')!r} cannot be read "
                            f"({type(err).__name__}: {err}); rerun `dexterous reproduce` into a new directory") from None
@@ -165,6 +191,7 @@ def _cell(figure: FigureConfig, task: str, method: Method, runs: list[RunRecord]
     return MethodSummary(
         task=task, method=method, planned=figure.n_seeds, runs=tuple(runs),
         success=float(np.mean(successes)) if successes else None,
+        successes=int(np.sum(successes)) if successes else None,
         mean_return=float(np.mean(returns)) if runs else None,
         min_return=min(returns) if runs else None, max_return=max(returns) if runs else None,
         curves=_curves(runs), paper=figure.paper.get(f"{task}|{method.label}"))

@@ -53,7 +53,8 @@ class TOPDMConfig:
     beta: float = 0.7
     """β: action coupling a_s = β·μ_s + (1−β)·a_{s−1}; 1 executes the means directly."""
     episode_length: int = 75
-    """T: real steps per episode, used only by the decreasing iteration schedule."""
+    """T: real steps planned per episode (the MPC driver stops there, or at the
+    environment's own end if that comes first) and the T of the decreasing schedule."""
     return_weight: float = 1.0
     """w: the score weighs the reward of planned step j by w^j (Humanoid: 1.02)."""
     schedule: Schedule = "decreasing"
