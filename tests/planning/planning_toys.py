@@ -73,3 +73,33 @@ def sine_targets(steps: int, action_size: int) -> np.ndarray:
     """(steps, action_size) smooth targets inside [−0.8, 0.8], one phase per dimension."""
     phases = np.linspace(0.0, np.pi, action_size)
     return 0.8 * np.sin(0.3 * np.arange(steps)[:, None] + phases)
+
+
+class LosingEvaluator(TrackingEvaluator):
+    """Rewards pushing action 0 up, but the "object" is lost once a_s[0] > threshold.
+
+    Rewards keep flowing after the loss (as PenSpin pays for a pen spinning on the floor),
+    so only an objective that reads `lost` stays below the threshold. Answers play=True
+    with lost and offsets (offset: |a_s[1]|), and early_out by zeroing what it skips.
+    """
+
+    def __init__(self, action_size: int, threshold: float = 0.5) -> None:
+        super().__init__(np.zeros((1, action_size)))
+        self.threshold = threshold
+        self.calls: list[dict] = []
+
+    def evaluate(self, snapshot: int, actions: np.ndarray, final_snapshots: bool = False,
+                 play: bool = False, early_out: bool = False) -> EvalResult:
+        self.batches.append(actions.copy())
+        self.calls.append({"play": play, "early_out": early_out})
+        lost = np.logical_or.accumulate(actions[..., 0] > self.threshold, axis=1)
+        rewards = actions[..., 0].copy()
+        env_steps = None
+        if early_out:
+            simulated = np.concatenate([np.ones((len(lost), 1), bool), ~lost[:, :-1]], axis=1)
+            rewards[~simulated] = 0.0
+            env_steps = int(simulated.sum())
+        successes = np.zeros(rewards.shape, dtype=bool)
+        if not play:
+            return EvalResult(rewards, successes, env_steps=env_steps)
+        return EvalResult(rewards, successes, lost=lost, offsets=np.abs(actions[..., 1]), env_steps=env_steps)

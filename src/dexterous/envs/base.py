@@ -100,6 +100,20 @@ class TaskEnv(gymnasium.Env):
         goals (N, G). It may write state fields it was given (userdata): both callers
         pass live views, so what a task carries between steps lands in its snapshots."""
 
+    def object_lost(self, qpos: np.ndarray, goal: np.ndarray) -> np.ndarray:
+        """(N,) bool: whether the states (N, nq) with goals (N, G) have lost their object out
+        of play, beyond where the hands can work with it again.
+
+        Only planners' objectives read it (TOPDM+), never the reward, which stays the
+        paper's. Tasks without an object to lose (Humanoid: its fall terminates) never lose one.
+        """
+        return np.zeros(qpos.shape[0], dtype=bool)
+
+    def rest_offset(self, qpos: np.ndarray) -> np.ndarray:
+        """(N,) distance (m) of the object from where the hand holds it at rest, for planners
+        that keep it there (TOPDM+ on PenSpin); 0 for tasks without such a pose."""
+        return np.zeros(qpos.shape[0])
+
     # ----- the shared machinery ----------------------------------------------------------
     @property
     def env_id(self) -> str:

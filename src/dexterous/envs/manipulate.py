@@ -60,6 +60,10 @@ class ManipulateEnv(GoalHandEnv):
     def _action_layout(self) -> np.ndarray:
         return self.indices.hands[0].fingers
 
+    def object_lost(self, qpos: np.ndarray, goal: np.ndarray) -> np.ndarray:
+        """Dropped: below the task's drop height, where the dense reward is 0 too."""
+        return qpos[:, self.indices.objects[0].qpos[2]] < self.task.drop_height
+
     def _flat_observation(self) -> np.ndarray:
         """Hand joint positions (24) and velocities (24), object velocity (6) and pose (7)."""
         (hand,), (obj,) = self.indices.hands, self.indices.objects

@@ -20,6 +20,10 @@ POSITION_NOISE = 0.005
 """Std of the pen's Gaussian start-position noise (m); its start orientation is fixed."""
 PALM_HEIGHT = 0.04
 """A reset is kept only if the pen is above this height after settling."""
+LOST_HEIGHT = 0.05
+"""Below this height (m) the pen's centre has left the hand, which holds it at about 0.15 m."""
+LOST_DISTANCE = 0.2
+"""Farther than this (m) from its rest position the pen has left the hand."""
 
 
 class PenSpinEnv(HandEnv):
@@ -32,6 +36,8 @@ class PenSpinEnv(HandEnv):
         self._hand = self.indices.hands[0]
         self._pen = self.indices.objects[0]
         self.observation_space = gymnasium.spaces.Box(-np.inf, np.inf, (61,), np.float64)
+        self.rest_position = self._settled_position()
+        """Where the pen's centre comes to rest in the hand from the noise-free start (m)."""
 
     def _action_layout(self) -> np.ndarray:
         return self.indices.hands[0].fingers
@@ -41,6 +47,22 @@ class PenSpinEnv(HandEnv):
         qpos, qvel = self.data.qpos, self.data.qvel
         return np.concatenate([qpos[self._hand.qpos], qvel[self._hand.qvel],
                                qvel[self._pen.qvel], qpos[self._pen.qpos]])
+
+    def _settled_position(self) -> np.ndarray:
+        """The pen's centre after the reset's settling, without the reset's position noise."""
+        mujoco.mj_resetData(self.model, self.data)
+        mujoco.mj_forward(self.model, self.data)
+        self.settle()
+        position = self.data.qpos[self._pen.qpos[:3]].copy()
+        mujoco.mj_resetData(self.model, self.data)
+        return position
+
+    def rest_offset(self, qpos: np.ndarray) -> np.ndarray:
+        return np.linalg.norm(qpos[:, self._pen.qpos[:3]] - self.rest_position, axis=1)
+
+    def object_lost(self, qpos: np.ndarray, goal: np.ndarray) -> np.ndarray:
+        """Out of the hand: fallen below LOST_HEIGHT or farther than LOST_DISTANCE from rest."""
+        return (qpos[:, self._pen.qpos[2]] < LOST_HEIGHT) | (self.rest_offset(qpos) > LOST_DISTANCE)
 
     def _reset_task(self) -> None:
         while True:

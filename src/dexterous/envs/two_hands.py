@@ -19,6 +19,9 @@ from dexterous.scenes.spec import ObjectShape
 from dexterous.scenes.two_hands import LAYOUTS, Box, HeldStart
 
 EPISODE_STEPS = 75
+LOST_BELOW_GOAL = 0.2
+"""An object whose centre is this far (m) below its goal has fallen past the receiving hand
+(whose target box holds the goal) and is out of play."""
 WARMUP_STEPS = 10
 """Zero-action steps after the random rotation, letting the object come to rest (0.4 s)."""
 
@@ -64,6 +67,11 @@ class TwoHandEnv(GoalHandEnv):
     def _action_layout(self) -> np.ndarray:
         hand1, hand2 = self.indices.hands
         return np.concatenate([hand1.fingers, hand2.fingers, hand2.base, hand1.base])
+
+    def object_lost(self, qpos: np.ndarray, goal: np.ndarray) -> np.ndarray:
+        """Any object more than LOST_BELOW_GOAL below its goal: dropped, or on the floor."""
+        heights = qpos[:, [obj.qpos[2] for obj in self.indices.objects]]
+        return np.any(heights < goal[:, 2::7] - LOST_BELOW_GOAL, axis=1)
 
     def _flat_observation(self) -> np.ndarray:
         """Per hand qpos then qvel (base first), then per object pose (7) and velocity (6)."""

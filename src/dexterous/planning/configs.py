@@ -66,6 +66,23 @@ class TOPDMConfig:
     carry_over: bool = True
     """Start each real step from the previous best plan shifted by one step (TOPDM),
     instead of from scratch (MPPI, "mod1")."""
+    lost_object: bool = False
+    """TOPDM+: a rollout's rewards and success bonuses count 0 from the step at which its
+    task reports the object out of play (`object_lost`: dropped, fallen past the hand), so
+    the score never pays for a throw that leaves the hand. The executed reward is untouched."""
+    lost_penalty: float = 0.0
+    """TOPDM+ with lost_object: subtracted from the score for each planned step with the
+    object out of play, so that of two losing rollouts the one that keeps it longer wins."""
+    rest_weight: float = 0.0
+    """TOPDM+: subtracted from the score per planned step, times the object's distance (m)
+    from its rest position in the hand while in play (PenSpin; 0 for tasks without one)."""
+    early_out: bool = False
+    """TOPDM+ with lost_object: stop simulating a rollout after the step at which it lost its
+    object or its episode ended; env_steps then counts only the steps simulated."""
+    noise_exponent: float = 0.0
+    """TOPDM+: power-law exponent of the noise along the horizon (iCEM's coloured noise,
+    Pinneri et al. 2020): 0 is the paper's white noise, 2 smooth, low-frequency noise. When
+    positive, fn picks whole action channels of a sample to perturb over the horizon."""
 
     def __post_init__(self) -> None:
         for name in ("horizon", "n_samples", "iterations", "episode_length"):
@@ -81,8 +98,20 @@ class TOPDMConfig:
         _check_interval("kappa", self.kappa, 0.0, math.inf, low_open=True, high_open=True)
         _check_choice("schedule", self.schedule, SCHEDULES)
         _check_choice("selection", self.selection, SELECTIONS)
-        if not isinstance(self.carry_over, bool):
-            raise ValueError(f"carry_over must be a bool, got {self.carry_over!r}")
+        for name in ("carry_over", "lost_object", "early_out"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}")
+        _check_interval("lost_penalty", self.lost_penalty, 0.0, math.inf, high_open=True)
+        _check_interval("rest_weight", self.rest_weight, 0.0, math.inf, high_open=True)
+        _check_interval("noise_exponent", self.noise_exponent, 0.0, 4.0)
+        if (self.early_out or self.lost_penalty) and not self.lost_object:
+            raise ValueError("early_out and lost_penalty need lost_object=True: without it a stopped or lost "
+                             "rollout's rewards would still be scored")
+
+    @property
+    def needs_play(self) -> bool:
+        """Whether the score reads the evaluator's lost and offsets (the TOPDM+ objective)."""
+        return self.lost_object or self.rest_weight > 0
 
     @property
     def n_elites(self) -> int:

@@ -14,6 +14,11 @@ Manipulation Tasks With Trajectory Optimisation and Reinforcement Learning", ICM
 3. The plan is the best-ever μ (TOPDM) or the last weighted mean (MPPI); the action to
    execute is its first coupled action, and the plan is carried to the next step.
 
+TOPDM+ is this loop with further switches, each off in the paper's planners: a score that
+stops paying once the task's object is out of play (with a penalty per lost step and one
+for the object's distance from its rest pose), rollouts stopped once lost (early-out), and
+coloured noise along the horizon (see `configs.TOPDMConfig` and `noise`).
+
 The MPPI baseline and the fig. 4 ablations in between are this same loop with switches
 (see `configs.variant`); the selection rule lives in `selection`, the score in `scoring`,
 the coupling in `coupling`, the iteration count in `schedule`.
@@ -38,7 +43,8 @@ import numpy as np
 
 from dexterous.planning.configs import TOPDMConfig
 from dexterous.planning.coupling import couple
-from dexterous.planning.scoring import score_rollouts, step_weights
+from dexterous.planning.noise import coloured_noise, spectrum_scales
+from dexterous.planning.scoring import objective_scores, score_rollouts, step_weights
 from dexterous.planning.selection import elite_tiling, exponential_weights
 from dexterous.sim.protocol import EvalResult, Evaluator
 
@@ -67,7 +73,7 @@ class PlanStep(NamedTuple):
     score: that sequence's score (−inf if every evaluated rollout diverged).
     best_scores: (I,) best-ever score after each iteration; never decreases.
     iterations: I, the iterations run at this step (the schedule's Ni(t)).
-    env_steps: environment steps evaluated at this step, I·N·τ.
+    env_steps: environment steps simulated at this step: I·N·τ, fewer with early_out.
     """
 
     action: np.ndarray
@@ -115,6 +121,7 @@ class Planner:
     def __init__(self, config: TOPDMConfig) -> None:
         self.config = config
         self._weights = step_weights(config.horizon, config.return_weight)
+        self._spectrum = spectrum_scales(config.horizon, config.noise_exponent)
         self._rng: np.random.Generator | None = None
         self._plan: np.ndarray | None = None
         self._arrays: dict[str, np.ndarray] = {}
@@ -166,11 +173,14 @@ class Planner:
         n_iterations = cfg.iterations_at(int(t))
         best = _Best()
         best_scores = np.empty(n_iterations)
+        env_steps = 0
         for i in range(n_iterations):
             self._perturb(population, low, high)
             actions = couple(population, prev, cfg.beta, low, high, out=self._arrays["actions"])
-            rewards, successes = self._checked(evaluator.evaluate(snapshot, actions))
-            scores = score_rollouts(rewards, successes, self._weights)
+            result = self._evaluate(evaluator, snapshot, actions)
+            rewards, successes = self._checked(result)
+            env_steps += cfg.n_samples * cfg.horizon if result.env_steps is None else int(result.env_steps)
+            scores = self._score(rewards, successes, result)
             best.update(scores, population, rewards, successes)
             best_scores[i] = best.score
             population = self._select(population, scores)
@@ -187,7 +197,7 @@ class Planner:
             score=best.score,
             best_scores=best_scores,
             iterations=n_iterations,
-            env_steps=n_iterations * cfg.n_samples * cfg.horizon,
+            env_steps=env_steps,
         )
 
     def _allocate(self, action_size: int) -> None:
@@ -209,7 +219,10 @@ class Planner:
         cfg, rng = self.config, self._rng
         population = self._arrays["population"]
         if t == 0 or not cfg.carry_over or self._plan is None:
-            rng.standard_normal(out=population)
+            if cfg.noise_exponent > 0:
+                population[...] = coloured_noise(rng, population.shape, self._spectrum)
+            else:
+                rng.standard_normal(out=population)
             population *= cfg.sigma_init
         else:
             population[:, :-1] = self._plan[1:]
@@ -224,11 +237,18 @@ class Planner:
 
         Sparse noise draws normals only for the chosen entries: at fn = 0.3 that is about
         half the cost of drawing them all and masking. (The work arrays are contiguous, so
-        reshape gives a view and the addition lands in population.)
+        reshape gives a view and the addition lands in population.) Coloured noise
+        (noise_exponent > 0) perturbs whole action channels over the horizon, a channel of a
+        sample with probability fn, so the masking keeps its correlation in time.
         """
         cfg, rng = self.config, self._rng
         draws = self._arrays["draws"]
-        if cfg.noise_fraction < 1.0:
+        if cfg.noise_exponent > 0:
+            noise = coloured_noise(rng, population.shape, self._spectrum)
+            if cfg.noise_fraction < 1.0:
+                noise *= rng.random((population.shape[0], 1, population.shape[2])) < cfg.noise_fraction
+            population += cfg.sigma_noise * noise
+        elif cfg.noise_fraction < 1.0:
             chosen = np.flatnonzero(rng.random(out=draws) < cfg.noise_fraction)
             population.reshape(-1)[chosen] += cfg.sigma_noise * rng.standard_normal(chosen.size)
         else:
@@ -248,6 +268,35 @@ class Planner:
         weights = exponential_weights(scores, cfg.kappa)
         population[...] = np.tensordot(weights, population, axes=1)
         return population
+
+    def _evaluate(self, evaluator: Evaluator, snapshot: Any, actions: np.ndarray) -> EvalResult:
+        """Evaluate actions, asking for the object's play only where the config scores it."""
+        cfg = self.config
+        if not cfg.needs_play:
+            return evaluator.evaluate(snapshot, actions)
+        try:
+            return evaluator.evaluate(snapshot, actions, play=True, early_out=cfg.early_out)
+        except TypeError as err:
+            if "unexpected keyword argument" not in str(err):
+                raise
+            raise TypeError(f"{type(evaluator).__name__}.evaluate takes no play/early_out arguments, which this "
+                            "config's TOPDM+ switches (lost_object, rest_weight, early_out) need: use an "
+                            "evaluator that reports lost objects (dexterous.sim.batch.BatchEvaluator)") from err
+
+    def _score(self, rewards: np.ndarray, successes: np.ndarray, result: EvalResult) -> np.ndarray:
+        """The paper's score, or TOPDM+'s objective when the config needs the object's play."""
+        cfg = self.config
+        if not cfg.needs_play:
+            return score_rollouts(rewards, successes, self._weights)
+        expected = rewards.shape
+        for name in ("lost", "offsets"):
+            value = getattr(result, name)
+            if value is None or np.shape(value) != expected:
+                raise ValueError(f"evaluator returned {name} of shape {np.shape(value) if value is not None else None}"
+                                 f", expected {expected}: this config ({'lost_object' if cfg.lost_object else 'rest_weight'})"
+                                 " needs an evaluator that answers play=True")
+        return objective_scores(rewards, successes, self._weights, np.asarray(result.lost, dtype=bool),
+                                np.asarray(result.offsets, dtype=np.float64), cfg.lost_penalty, cfg.rest_weight)
 
     def _checked(self, result: EvalResult) -> tuple[np.ndarray, np.ndarray]:
         """The result's rewards and successes, after checking they are (N, τ)."""

@@ -76,10 +76,15 @@ class BatchEvaluator:
             raise ValueError("actions contains NaN or inf: a planner must hand over finite actions")
         return actions
 
-    def evaluate(self, snapshot: Snapshot, actions: np.ndarray, final_snapshots: bool = False) -> EvalResult:
+    def evaluate(self, snapshot: Snapshot, actions: np.ndarray, final_snapshots: bool = False,
+                 play: bool = False, early_out: bool = False) -> EvalResult:
         """Roll out actions (N, τ, A) from snapshot; rewards/successes are (N, τ).
 
-        Actions are clipped to the action bounds as `env.step` clips them.
+        Actions are clipped to the action bounds as `env.step` clips them. play adds the
+        task's `object_lost` and `rest_offset` per step; early_out steps only the rollouts
+        that have not lost their object, ended or diverged (`Batch.step(ids=…)`), so a
+        kept rollout's rewards are bit for bit those of a full simulation, and env_steps
+        counts the steps simulated.
         """
         actions = self._validate(snapshot, actions)
         n, horizon, _ = actions.shape
@@ -92,12 +97,21 @@ class BatchEvaluator:
         warnings_before = batch.warning[:, _DIVERGENCE_WARNINGS, 1].sum(axis=1)
         diverged = np.zeros(n, dtype=bool)
         ended = np.zeros(n, dtype=bool)
-        rewards = np.empty((n, horizon))
-        successes = np.empty((n, horizon), dtype=bool)
+        rewards = np.zeros((n, horizon))
+        successes = np.zeros((n, horizon), dtype=bool)
+        lost = np.zeros((n, horizon), dtype=bool) if play or early_out else None
+        offsets = np.zeros((n, horizon)) if play else None
+        stopped = np.zeros(n, dtype=bool)
+        env_steps = 0
         for s in range(horizon):
+            ids = np.flatnonzero(~stopped) if stopped.any() else None
+            if ids is not None and ids.size == 0:
+                lost[:, s:] = lost[:, s - 1:s]
+                break
+            env_steps += n if ids is None else ids.size
             env.action_to_ctrl(actions[:, s], ctrl)
             try:
-                batch.step(nstep=env.substeps)
+                batch.step(ids=ids, nstep=env.substeps)
             except mujoco.batch.SimulationError as err:
                 diverged[err.ids] = True
             if env.post_constraint_forces:
@@ -105,9 +119,18 @@ class BatchEvaluator:
             reward, success, terminated = env.step_outcome(fields, goal)
             diverged |= batch.warning[:, _DIVERGENCE_WARNINGS, 1].sum(axis=1) > warnings_before
             diverged |= ~(np.isfinite(qpos).all(axis=1) & np.isfinite(qvel).all(axis=1) & np.isfinite(reward))
-            rewards[:, s] = np.where(diverged, -np.inf, np.where(ended, 0.0, reward))
-            successes[:, s] = success & ~diverged & ~ended
+            live = ~stopped
+            rewards[live, s] = np.where(diverged, -np.inf, np.where(ended, 0.0, reward))[live]
+            successes[live, s] = (success & ~diverged & ~ended)[live]
             ended |= terminated
+            if lost is not None:
+                lost[:, s] = env.object_lost(qpos, goal) & live
+                if s:
+                    lost[:, s] |= lost[:, s - 1]
+            if offsets is not None:
+                offsets[live, s] = env.rest_offset(qpos)[live]
+            if early_out:
+                stopped |= lost[:, s] | ended | diverged
         finals = None
         if final_snapshots:
             last = np.clip(actions[:, -1], self.action_low, self.action_high)
@@ -116,7 +139,7 @@ class BatchEvaluator:
                          step=snapshot.step + horizon, prev_action=last[i], rng_state=snapshot.rng_state)
                 for i in range(n)
             ]
-        return EvalResult(rewards, successes, finals)
+        return EvalResult(rewards, successes, finals, lost if play else None, offsets, env_steps)
 
     def _post_constraint_forces(self, batch: mujoco.batch.Batch) -> np.ndarray:
         """(N, nbody, 6) cfrc_ext as `env.step` computes it: mj_rnePostConstraint on each

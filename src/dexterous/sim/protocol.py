@@ -21,11 +21,20 @@ class EvalResult(NamedTuple):
         rollout diverges (NaN state or MuJoCo instability) onwards.
     successes: (N, τ) bool, the task's success flag at each step (False once diverged).
     final_snapshots: N snapshots of the states after τ steps, or None unless requested.
+    lost: (N, τ) bool, asked with play=True: the task's object is out of play at that step
+        or was at an earlier one (once lost, lost); None unless requested.
+    offsets: (N, τ) float64, asked with play=True: the object's distance from its rest
+        pose in the hand (m; 0 for tasks without one); None unless requested.
+    env_steps: environment steps actually simulated; N·τ unless early_out stopped some
+        rollouts, whose rewards after the stop are 0 and successes False.
     """
 
     rewards: np.ndarray
     successes: np.ndarray
     final_snapshots: list[Any] | None = None
+    lost: np.ndarray | None = None
+    offsets: np.ndarray | None = None
+    env_steps: int | None = None
 
 
 @runtime_checkable
@@ -41,6 +50,13 @@ class Evaluator(Protocol):
         """(A,) upper action bound."""
 
     def evaluate(
-        self, snapshot: Any, actions: np.ndarray, final_snapshots: bool = False
+        self, snapshot: Any, actions: np.ndarray, final_snapshots: bool = False,
+        play: bool = False, early_out: bool = False,
     ) -> EvalResult:
-        """Roll out actions (N, τ, A) from snapshot; see EvalResult for what comes back."""
+        """Roll out actions (N, τ, A) from snapshot; see EvalResult for what comes back.
+
+        play asks for `lost` and `offsets`; early_out stops simulating a rollout after the
+        step at which it lost its object or its episode ended. Planners pass neither
+        unless a config switch of theirs needs it, so an evaluator without them still
+        serves the paper's planners.
+        """

@@ -1,0 +1,126 @@
+"""TOPDM+'s switches on toy evaluators: the lost-object objective, early-out, coloured noise."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+from planning_toys import LosingEvaluator, TrackingEvaluator, sine_targets
+
+from dexterous.planning.configs import TOPDMConfig, variant
+from dexterous.planning.noise import coloured_noise, spectrum_scales
+from dexterous.planning.planner import Planner
+from dexterous.planning.scoring import objective_scores, score_rollouts
+
+ACTION_SIZE = 3
+SMALL = TOPDMConfig(horizon=6, n_samples=64, iterations=4, episode_length=10, schedule="constant")
+PLUS = dataclasses.replace(SMALL, lost_object=True, lost_penalty=1.0)
+
+
+def _plans(config: TOPDMConfig, evaluator, steps: int, seed: int = 0):
+    planner = Planner(config)
+    planner.reset(np.random.default_rng(seed))
+    prev, plans = np.zeros(ACTION_SIZE), []
+    for t in range(steps):
+        plans.append(planner.plan(evaluator, t, t, prev))
+        prev = plans[-1].action
+    return plans
+
+
+def test_objective_pays_nothing_once_lost_and_charges_the_penalty_and_the_rest_offset():
+    rewards = np.array([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0], [1.0, -np.inf, 3.0]])
+    successes = np.array([[True, True, True], [True, True, True], [False, False, False]])
+    lost = np.array([[False, False, False], [False, True, True], [True, True, True]])
+    offsets = np.array([[0.1, 0.2, 0.3], [0.5, 9.0, 9.0], [0.0, 0.0, 0.0]])
+    scores = objective_scores(rewards, successes, np.ones(3), lost, offsets, lost_penalty=4.0, rest_weight=10.0)
+    assert scores[0] == pytest.approx(6.0 + 3.0 - 10.0 * 0.6)
+    assert scores[1] == pytest.approx(1.0 + 1.0 - 2 * 4.0 - 10.0 * 0.5)
+    assert scores[2] == -np.inf  # a diverged rollout never wins, lost or not
+    nothing_lost = objective_scores(rewards[:2], successes[:2], np.ones(3), np.zeros((2, 3), bool),
+                                    np.zeros((2, 3)), 4.0, 0.0)
+    assert np.array_equal(nothing_lost, score_rollouts(rewards[:2], successes[:2], np.ones(3)))
+
+
+def test_the_papers_planner_pays_for_losing_the_object_and_topdm_plus_does_not():
+    paper = _plans(SMALL, LosingEvaluator(ACTION_SIZE), 6)
+    plus = _plans(PLUS, LosingEvaluator(ACTION_SIZE), 6)
+    assert max(p.actions[:, 0].max() for p in paper) > 0.5  # chases the reward past the loss
+    assert all(p.actions[:, 0].max() <= 0.5 for p in plus)
+    assert all(p.predicted_rewards.sum() > 0 for p in plus)  # and still pushes up to the edge
+
+
+def test_the_papers_planners_never_ask_for_play():
+    evaluator = LosingEvaluator(ACTION_SIZE)
+    _plans(variant("mppi", SMALL), evaluator, 2)
+    _plans(SMALL, evaluator, 2)
+    assert all(call == {"play": False, "early_out": False} for call in evaluator.calls)
+
+
+def test_early_out_counts_only_the_simulated_steps_and_plans_the_same():
+    config = dataclasses.replace(PLUS, early_out=True)
+    evaluator = LosingEvaluator(ACTION_SIZE)
+    stopped, full = _plans(config, evaluator, 4), _plans(PLUS, LosingEvaluator(ACTION_SIZE), 4)
+    assert evaluator.calls[0] == {"play": True, "early_out": True}
+    simulated = [int(np.concatenate([np.ones((len(b), 1), bool),
+                                     ~np.logical_or.accumulate(b[..., 0] > 0.5, axis=1)[:, :-1]], axis=1).sum())
+                 for b in evaluator.batches]
+    assert sum(p.env_steps for p in stopped) == sum(simulated) < 4 * SMALL.iterations * SMALL.n_samples * 6
+    assert all(np.array_equal(a.actions, b.actions) for a, b in zip(stopped, full))  # nothing it skips is scored
+
+
+def test_an_evaluator_without_play_is_refused_by_name():
+    with pytest.raises(TypeError, match="TrackingEvaluator.evaluate takes no play/early_out arguments"):
+        _plans(PLUS, TrackingEvaluator(np.zeros((10, ACTION_SIZE))), 1)
+
+    class Silent(LosingEvaluator):
+        def evaluate(self, *args, **kwargs):
+            return super().evaluate(*args, **kwargs)._replace(lost=None)
+
+    with pytest.raises(ValueError, match="evaluator returned lost of shape None.*needs an evaluator that answers"):
+        _plans(PLUS, Silent(ACTION_SIZE), 1)
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"early_out": True}, "early_out and lost_penalty need lost_object=True"),
+    ({"lost_object": True, "lost_penalty": -1.0}, r"lost_penalty must be in \[0, inf\)"),
+    ({"noise_exponent": 5.0}, r"noise_exponent must be in \[0, 4\]"),
+    ({"lost_object": 1}, "lost_object must be a bool")])
+def test_bad_topdm_plus_switches_are_named(changes, message):
+    with pytest.raises(ValueError, match=message):
+        dataclasses.replace(SMALL, **changes)
+
+
+@pytest.mark.parametrize("length", [1, 2, 7, 20])
+@pytest.mark.parametrize("exponent", [0.0, 1.0, 2.0])
+def test_coloured_noise_has_unit_variance(length, exponent):
+    noise = coloured_noise(np.random.default_rng(0), (4000, length, 5), spectrum_scales(length, exponent))
+    assert noise.std() == pytest.approx(1.0, abs=0.02) and abs(noise.mean()) < 0.02
+
+
+def test_a_larger_exponent_correlates_neighbouring_steps_more():
+    def lag_one(exponent: float) -> float:
+        noise = coloured_noise(np.random.default_rng(1), (4000, 20, 2), spectrum_scales(20, exponent))
+        return float(np.mean(noise[:, 1:] * noise[:, :-1]))
+
+    assert abs(lag_one(0.0)) < 0.03 and 0.4 < lag_one(1.0) < lag_one(2.0)
+
+
+def test_coloured_noise_perturbs_whole_channels_with_probability_fn():
+    config = dataclasses.replace(SMALL, noise_exponent=2.0, noise_fraction=0.3, n_samples=2000)
+    planner = Planner(config)
+    planner.reset(np.random.default_rng(0))
+    planner._allocate(ACTION_SIZE)
+    population = np.zeros((2000, 6, ACTION_SIZE))
+    planner._perturb(population, -10.0, 10.0)
+    touched = population != 0
+    assert np.array_equal(touched.all(axis=1), touched.any(axis=1))  # a channel moves over the whole horizon
+    assert touched.any(axis=1).mean() == pytest.approx(0.3, abs=0.02)
+
+
+def test_coloured_noise_still_plans_towards_smooth_targets():
+    config = dataclasses.replace(SMALL, noise_exponent=2.0, noise_fraction=1.0, iterations=6)
+    evaluator = TrackingEvaluator(sine_targets(20, ACTION_SIZE))
+    plans = _plans(config, evaluator, 10)
+    executed = np.array([p.action for p in plans])
+    error = ((executed - evaluator.targets[:10]) ** 2).sum(axis=1).mean()
+    assert error < 0.25 * (evaluator.targets[:10] ** 2).sum(axis=1).mean()
+    assert all(p.best_scores[-1] >= p.best_scores[0] for p in plans)
