@@ -13,6 +13,7 @@ from pathlib import Path
 import gymnasium
 
 import dexterous
+from dexterous.planning.configs import PLANNERS
 
 
 def _envs(args: argparse.Namespace) -> None:
@@ -173,9 +174,11 @@ def build_parser() -> argparse.ArgumentParser:
     gallery.add_argument("--width", type=int, default=480, help="image width in pixels")
     gallery.add_argument("--height", type=int, default=360, help="image height in pixels")
     gallery.set_defaults(func=_gallery)
-    plan = sub.add_parser("plan", help="plan episodes with TOPDM or MPPI and record demonstrations")
+    plan = sub.add_parser("plan", help="plan episodes with TOPDM, MPPI or TOPDM+ and record demonstrations")
     plan.add_argument("env", help="environment id (namespace optional)")
-    plan.add_argument("--planner", choices=["topdm", "mppi"], default="topdm")
+    plan.add_argument("--planner", choices=PLANNERS, default="topdm",
+                      help="topdm and mppi are the paper's; topdm+ adds our lost-object objective, early-out "
+                           "and coloured noise")
     plan.add_argument("--kappa", type=float, default=None, help="MPPI temperature (paper: 1 and 20; default 20)")
     plan.add_argument("--preset", choices=["smoke", "cpu", "paper"], default="cpu",
                       help="budget: smoke (seconds), cpu (~10 min per two-hand episode on 2 cores), paper")

@@ -159,3 +159,32 @@ def test_a_manifest_from_before_plan_steps_reads_as_whole_episodes(tmp_path):
     assert reproduce(figure, tmp_path, parallel=False, progress=False).finished_before == 1
     with pytest.raises(ResultsError, match=r"other settings \(plan_steps differ"):
         reproduce(dataclasses.replace(figure, plan_steps={BLOCK: 50}), tmp_path, parallel=False, progress=False)
+
+
+def test_a_figure_grows_by_seeds_and_methods_and_keeps_its_records(tmp_path):
+    her_only = dataclasses.replace(SMALL, methods=(HER_NEW,))
+    reproduce(her_only, tmp_path, parallel=False, progress=False)
+    grown = dataclasses.replace(SMALL, methods=(HER_NEW, TOPDM), seeds=2, title="a new caption")
+    summary = reproduce(grown, tmp_path, parallel=False, progress=False, methods=["TOPDM"], max_runs=1)
+    assert summary.finished_before == 1 and summary.runs == 2 and summary.total == 4
+    assert json.loads((tmp_path / "fig2" / MANIFEST).read_text())["config"]["title"] == "a new caption"
+    redefined = dataclasses.replace(grown, methods=(dataclasses.replace(HER_NEW, her_variant="original"), TOPDM))
+    with pytest.raises(ResultsError, match=r"other settings \(methods differ"):
+        reproduce(redefined, tmp_path, parallel=False, progress=False)
+    with pytest.raises(ResultsError, match=r"other settings \(seeds differ"):
+        reproduce(dataclasses.replace(grown, seeds=1), tmp_path, parallel=False, progress=False)
+
+
+def test_the_efficiency_figure_sets_ni_from_the_papers_budget_per_real_step():
+    from dexterous.experiments.runner import RunSpec, planner_config
+
+    figure = figure_config("efficiency", "cpu")
+    steps = {(task, m.label): planner_config(figure, RunSpec(task, m, 0)) for task in figure.tasks for m in figure.methods}
+    egg, spin = "dexterous/EggHandOver-v1", "dexterous/PenSpin-v1"
+    per_step = {key: c.n_samples * c.horizon * c.iterations for key, c in steps.items()}
+    assert per_step[(egg, "TOPDM 1/100")] == 4_000 and per_step[(egg, "TOPDM 1/33")] == 12_000  # paper: 400,000
+    assert per_step[(spin, "TOPDM 1/100")] == 64_000  # paper: 6.4M
+    assert steps[(spin, "TOPDM+ 1/100")].episode_length == 100 and steps[(egg, "TOPDM+ 1/100")].episode_length == 75
+    assert steps[(egg, "TOPDM+ 1/33")].lost_object and not steps[(egg, "TOPDM 1/33")].lost_object
+    smoke = figure_config("efficiency", "smoke")
+    assert planner_config(smoke, RunSpec(egg, smoke.methods[0], 0)).iterations == 2  # the smoke preset's

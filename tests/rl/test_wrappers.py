@@ -110,6 +110,52 @@ def test_continuing_resumes_the_exact_snapshot_of_the_boundary(demos):
     assert env.unwrapped.snapshot().equals(boundary)
 
 
+def test_continue_advances_the_main_episode_begun_at_a_reset_not_the_last_segment(demos):
+    env = restarts(demos, segment_len=5, p_demo=0.0, p_reset=0.0, decay=1.0)
+    assert env.reset(seed=2)[1]["restart"] == "reset"  # the first segment begins the main episode
+    main_steps, modes = 5, []
+    for _ in range(5):
+        env.step(np.zeros(20))
+    main_end = env.unwrapped.snapshot()
+    env.p_demo = 0.6
+    for _ in range(40):
+        _, info = env.reset()
+        modes.append(info["restart"])
+        if info["restart"] == "continue":
+            assert env.unwrapped.snapshot().equals(main_end)
+            assert env.unwrapped.steps == main_steps
+        for _ in range(5):
+            env.step(np.full(20, 0.3))
+        if info["restart"] == "continue":
+            main_steps += 5
+            main_end = env.unwrapped.snapshot()
+    assert modes.count("demo") > 15 and modes.count("continue") > 8
+    # a continue right after a demo segment still resumes the main episode
+    assert any(a == "demo" and b == "continue" for a, b in zip(modes, modes[1:]))
+
+
+def test_the_main_episode_survives_a_checkpoint_taken_inside_a_demo_segment(demos):
+    env = restarts(demos, segment_len=5, p_demo=0.0, p_reset=0.0)
+    env.reset(seed=2)
+    for _ in range(5):
+        env.step(np.zeros(20))
+    main_end = env.unwrapped.snapshot()
+    env.p_demo = 1.0
+    env.reset()
+    env.step(np.zeros(20))
+    state = env.get_state()
+    assert not state.in_main and state.ongoing.equals(main_end)
+    copy = restarts(demos, segment_len=5)
+    copy.reset(seed=9)  # as a resumed run does, before adopting the checkpoint
+    copy.set_state(state)
+    copy.unwrapped.restore(env.unwrapped.snapshot())
+    for _ in range(4):
+        copy.step(np.zeros(20))
+    copy.p_demo = 0.0
+    _, info = copy.reset()
+    assert info["restart"] == "continue" and copy.unwrapped.snapshot().equals(main_end)
+
+
 def test_a_demo_restart_is_exact(demos):
     env = restarts(demos, p_demo=1.0, p_reset=0.0)
     for seed in (0, 1, 2):

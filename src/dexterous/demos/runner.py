@@ -28,8 +28,8 @@ from dexterous.demos.folder import episode_path, write_index
 from dexterous.demos.format import DemoError, Demonstration
 from dexterous.demos.mpc import StepReport, check_plannable, plan_episode
 from dexterous.planning import preset
+from dexterous.planning.configs import PLANNERS
 
-PLANNERS = ("topdm", "mppi")
 RUN_FILE = "plan.json"
 
 
@@ -40,7 +40,7 @@ class PlanRun:
     env_id: str
     """Environment to plan in (namespace optional)."""
     planner: str = "topdm"
-    """topdm or mppi."""
+    """topdm or mppi (the paper's), or topdm+ (TOPDM with our improvements)."""
     preset: str = "cpu"
     """Budget: paper, cpu or smoke (see dexterous.planning.preset)."""
     kappa: float | None = None

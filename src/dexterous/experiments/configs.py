@@ -40,6 +40,10 @@ class Method:
     """her: "original" (random action probability 0.3) or "new" (0)."""
     shown: bool = True
     """False for a method run only to feed another (demonstrations), left out of tables."""
+    paper_fraction: float | None = None
+    """plan: env steps per real step as this fraction of the paper preset's (N·τ·Ni), reached
+    by setting Ni at the budget preset's N and τ (the efficiency figure's budgets); None
+    keeps the preset's Ni. The smoke budget keeps its own Ni, so tests stay seconds long."""
 
     @property
     def slug(self) -> str:
@@ -52,6 +56,8 @@ class Method:
             raise ValueError(f"method kind must be plan, td3 or her, got {self.kind!r}")
         if self.kind == "plan" and self.planner not in VARIANTS:
             raise ValueError(f"planner must be one of {sorted(VARIANTS)}, got {self.planner!r}")
+        if self.paper_fraction is not None and not 0 < self.paper_fraction <= 1:
+            raise ValueError(f"paper_fraction must be in (0, 1], got {self.paper_fraction!r}")
 
 
 @dataclass(frozen=True)
@@ -97,8 +103,9 @@ class FigureConfig:
     """Everything that defines one figure of the paper at one budget."""
 
     name: str
-    """fig2, fig3, fig4, fig5, appB, appC, or planners (the planners' comparison of SPEC §4 on
-    three tasks, which no single figure of the paper holds)."""
+    """fig2, fig3, fig4, fig5, appB, appC, planners (the planners' comparison of SPEC §4 on
+    three tasks, which no single figure of the paper holds) or efficiency (paper TOPDM vs our
+    TOPDM+ per budget)."""
     title: str
     """What the figure shows, as a caption."""
     tasks: tuple[str, ...]
@@ -159,6 +166,7 @@ def seeds_text(n: int) -> str:
 TOPDM = Method("TOPDM", "plan", "topdm")
 MPPI_1 = Method("MPPI κ=1", "plan", "mppi", kappa=1.0)
 MPPI_20 = Method("MPPI κ=20", "plan", "mppi", kappa=20.0)
+TOPDM_PLUS = Method("TOPDM+", "plan", "topdm+")
 HER = Method("HER", "her", her_variant="original")
 HER_NEW = Method("HER new", "her", her_variant="new")
 
@@ -176,6 +184,7 @@ def _two_hand_plan_steps(tasks: tuple[str, ...]) -> dict[str, int]:
     return {task: ORIGINAL_TWO_HAND_STEPS for task in tasks if task in _TWO_HANDS}
 
 _DEMOS = Method("TOPDM", "plan", "topdm")
+_EFFICIENCY_TASKS = ("dexterous/EggHandOver-v1", "dexterous/HandManipulatePenFull-v1", "dexterous/PenSpin-v1")
 _TOPDM_PAPER = {
     "dexterous/HandManipulateBlockFull-v1|TOPDM": "≈100% success",
     "dexterous/HandManipulatePenFull-v1|TOPDM": "≈83% success",
@@ -221,13 +230,22 @@ _FIGURES: dict[str, dict[str, Any]] = {
         tasks=("dexterous/Humanoid-v1",), methods=(TOPDM,), metrics=("return",),
         paper={"dexterous/Humanoid-v1|TOPDM": "return > 15,000"}),
     "planners": dict(
-        title="TOPDM vs MPPI κ=20 vs MPPI κ=1 at equal budget (env steps per real step)",
+        title="TOPDM vs MPPI κ=20 vs MPPI κ=1 at equal budget (env steps per real step), and our TOPDM+",
         tasks=("dexterous/EggHandOver-v1", "dexterous/HandManipulateBlockFull-v1", "dexterous/PenSpin-v1"),
-        methods=(TOPDM, MPPI_20, MPPI_1),
+        methods=(TOPDM, MPPI_20, MPPI_1, TOPDM_PLUS),
         paper={"dexterous/EggHandOver-v1|TOPDM": "≈100% success",
                "dexterous/EggHandOver-v1|MPPI κ=20": "reasonable attempts, lacks precision",
                **{k: v for k, v in _TOPDM_PAPER.items() if k.startswith("dexterous/HandManipulateBlockFull")
                   and "HER" not in k}}),
+    "efficiency": dict(
+        title="Paper TOPDM vs our TOPDM+ at 1/100 and 1/33 of the paper's env steps per real step "
+              "(PenSpin: its first 100 steps)",
+        tasks=_EFFICIENCY_TASKS,
+        methods=tuple(Method(f"{m.label} 1/{d}", "plan", m.planner, paper_fraction=1 / d)
+                      for d in (100, 33) for m in (TOPDM, TOPDM_PLUS)),
+        plan_steps={"dexterous/PenSpin-v1": 100},
+        paper={"dexterous/EggHandOver-v1|TOPDM 1/33": "≈100% success at the paper's budget (1/1)",
+               "dexterous/HandManipulatePenFull-v1|TOPDM 1/33": "≈83% success at the paper's budget (1/1)"}),
 }
 FIGURES: tuple[str, ...] = tuple(_FIGURES)
 

@@ -95,23 +95,48 @@ def versions() -> dict[str, str]:
 
 
 def open_figure_dir(root: str | Path, figure: FigureConfig) -> Path:
-    """The figure's folder under root, created with its manifest or checked against it."""
+    """The figure's folder under root, created with its manifest or checked against it.
+
+    A figure may grow over its records' life: more seeds, tasks or methods (e.g. TOPDM+
+    beside the paper's planners), and new wording of its title or of the paper's numbers.
+    The manifest is then rewritten to the grown config. Anything that changes what a
+    recorded run did (the budget, the metrics, a recorded method's definition, a recorded
+    task's planning length) is refused by name.
+    """
     folder = Path(root) / figure.name
     path = folder / MANIFEST
     config = json.loads(json.dumps(figure.to_json()))  # tuples become lists, as on disk
     if path.exists():
-        stored = with_added_fields(read_manifest(folder)["config"])
-        if stored != config:
-            differ = sorted(k for k in config if stored.get(k) != config[k])
+        manifest = read_manifest(folder)
+        stored = with_added_fields(manifest["config"])
+        differ = _changes_to_records(stored, config)
+        if differ:
             raise ResultsError(f"{folder} holds {figure.name} results made with other settings "
                                f"({', '.join(differ)} differ, e.g. budget {stored['budget']['name']!r}); "
                                "use another --out directory")
+        if stored != config:
+            _write_atomically(path, json.dumps({**manifest, "config": config}, indent=1, ensure_ascii=False) + "\n")
         return folder
     folder.mkdir(parents=True, exist_ok=True)
     manifest = {"format": FORMAT, "version": VERSION, "figure": figure.name, "config": config,
                 "versions": versions(), "machine": machine(), "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     _write_atomically(path, json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
     return folder
+
+
+def _changes_to_records(stored: dict[str, Any], config: dict[str, Any]) -> list[str]:
+    """The settings in which config would no longer describe the runs recorded under stored."""
+    differ = [k for k in ("budget", "metrics") if stored[k] != config[k]]
+    methods = {m["label"]: m for m in config["methods"]}
+    if any(methods.get(m["label"]) != m for m in stored["methods"]):
+        differ.append("methods")
+    if not set(stored["tasks"]) <= set(config["tasks"]):
+        differ.append("tasks")
+    if any(stored["plan_steps"].get(t) != config["plan_steps"].get(t) for t in stored["tasks"]):
+        differ.append("plan_steps")
+    if (config["seeds"] or config["budget"]["seeds"]) < (stored["seeds"] or stored["budget"]["seeds"]):
+        differ.append("seeds")
+    return sorted(differ)
 
 
 def with_added_fields(config: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,10 @@ from MPPI to TOPDM one switch at a time:
     "mod1+2"  top-fraction selection,     carry-over,    dense noise
     "topdm"   top-fraction selection,     carry-over,    sparse noise (fn = 0.3)
 
+and one step past the paper, ours: "topdm+" (TOPDM+), TOPDM whose score stops paying
+once the object is out of play, which stops simulating such rollouts, and whose noise is
+coloured along the horizon (see `TOPDMConfig`'s TOPDM+ fields).
+
 Every variant keeps the base config's budget, iteration schedule included, so MPPI gets
 TOPDM's sampling budget at every real step (SPEC §4: "same sampling budget (N, Ni per
 step)") and the comparison is at equal cost step by step. `variant` applies those switches
@@ -158,8 +162,17 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "mod1+2": {"noise_fraction": 1.0},
     "mod1": {"noise_fraction": 1.0, "carry_over": False},
     "mppi": {"noise_fraction": 1.0, "carry_over": False, "selection": "weighted_average"},
+    "topdm+": {"lost_object": True, "lost_penalty": 5.0, "rest_weight": 20.0, "early_out": True,
+               "noise_exponent": 2.0},
 }
-"""Switches each fig. 4 planner sets on a TOPDM config; budgets and σ, β stay shared."""
+"""Switches each planner sets on a TOPDM config; budgets and σ, β stay shared. The first
+four are the paper's fig. 4; "topdm+" is ours (not the paper's): TOPDM with the
+lost-object objective, early-out and coloured noise, its values chosen by measurement
+(docs/RESULTS.md, the efficiency figure)."""
+
+
+PLANNERS: tuple[str, ...] = ("topdm", "mppi", "topdm+")
+"""What `dexterous plan` offers: the paper's two planners and ours, TOPDM+."""
 
 
 def variant(name: str, base: TOPDMConfig | None = None, kappa: float | None = None) -> TOPDMConfig:

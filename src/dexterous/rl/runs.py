@@ -10,7 +10,7 @@ Layout of a run directory::
       replay.pkl       SB3 replay buffer
       normalizer.pkl   SB3 VecNormalize: the running observation statistics (saved with the model)
       env.npz          the environment's exact Snapshot (mid-segment state included)
-      ongoing.npz      DemoRestarts' ongoing episode, when there is one
+      ongoing.npz      DemoRestarts' main episode, when there is one
       state.json       RNG states (numpy global, torch, python, action space) and DemoRestarts' state
 
 Training runs SB3's `learn` in chunks that end at every log, evaluation and checkpoint
@@ -266,7 +266,7 @@ def _save_checkpoint(out: Path, model: TD3, venv: VecNormalize) -> None:
             saved.ongoing.save(tmp / "ongoing.npz")
         state["restarts"] = {"p_demo": saved.p_demo, "p_reset": saved.p_reset, "segments": saved.segments,
                              "segment_steps": saved.segment_steps, "rng_state": saved.rng_state,
-                             "started": saved.started}
+                             "started": saved.started, "in_main": saved.in_main}
     (tmp / "state.json").write_text(json.dumps(state))
     shutil.rmtree(old, ignore_errors=True)
     if final.exists():

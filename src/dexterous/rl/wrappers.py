@@ -115,9 +115,14 @@ class RestartState:
     rng_state: dict
     """The wrapper's generator state (bit_generator.state)."""
     ongoing: Snapshot | None
-    """The ongoing episode at the last segment boundary; None once that episode ended."""
+    """The main episode (begun at a reset, advanced only by "reset" and "continue" segments)
+    at its last segment boundary; None once that episode ended."""
     started: bool
     """Whether the inner environment has been reset at least once."""
+    in_main: bool = True
+    """Whether the current segment advances the main episode (it started with a reset or a
+    continue, not from a demonstration). Checkpoints from before this field continued
+    whatever segment ran last, which reads as True."""
 
 
 class DemoRestarts(gymnasium.Wrapper):
@@ -130,9 +135,12 @@ class DemoRestarts(gymnasium.Wrapper):
       demonstration, with that demo's previous action as the environment's prev_action;
     - p_reset: a fresh reset (its seed drawn from this wrapper's generator, so resets stay
       diverse after restores that carry a demo's task RNG);
-    - otherwise: the ongoing episode continues from its exact snapshot at the boundary
-      (the original code resumed from a stale observation). Once the ongoing episode has
-      ended (the environment's own 250-step truncation), "continue" falls back to a reset.
+    - otherwise ("continue"): the main episode continues from its exact snapshot at its
+      last boundary (the original code resumed from a stale observation). As in the
+      original, the main episode is one long episode begun at the last "reset" segment
+      and advanced only by "reset" and "continue" segments, up to the environment's 250
+      steps; a demo-started segment never becomes it. Once the main episode has ended,
+      "continue" falls back to a reset, which begins a new one.
 
     p_demo and p_reset are multiplied by `decay` at every segment start. A segment also
     ends early when the environment truncates itself. Truncations are truncations, never
@@ -164,6 +172,7 @@ class DemoRestarts(gymnasium.Wrapper):
         self.segment_steps = 0
         self._ongoing: Snapshot | None = None
         self._started = False
+        self._in_main = True
 
     def _check_demos(self) -> None:
         unwrapped = self.env.unwrapped
@@ -189,6 +198,7 @@ class DemoRestarts(gymnasium.Wrapper):
         if not self._started or mode == "reset":
             obs, info = self.env.reset(seed=int(self.rng.integers(2**31)), options=options)
             self._started = True
+        self._in_main = mode != "demo"
         info = dict(info) if mode == "reset" else {}
         if mode == "demo":
             index = int(self.rng.integers(len(self.demos)))
@@ -212,23 +222,25 @@ class DemoRestarts(gymnasium.Wrapper):
         obs, reward, terminated, truncated, info = self.env.step(action)
         self.segment_steps += 1
         if terminated or truncated:
-            self._ongoing = None  # the episode itself is over: nothing to continue
+            if self._in_main:
+                self._ongoing = None  # the main episode itself is over: nothing to continue
         elif self.segment_steps >= self.segment_len:
-            self._ongoing = self.env.unwrapped.snapshot()
+            if self._in_main:
+                self._ongoing = self.env.unwrapped.snapshot()
             truncated = True
         return obs, reward, terminated, truncated, info
 
     # ----- checkpoints --------------------------------------------------------------------
     def get_state(self) -> RestartState:
         return RestartState(self.p_demo, self.p_reset, self.segments, self.segment_steps,
-                            self.rng.bit_generator.state, self._ongoing, self._started)
+                            self.rng.bit_generator.state, self._ongoing, self._started, self._in_main)
 
     def set_state(self, state: RestartState) -> None:
         """Adopt a saved state; the environment's own snapshot is restored separately."""
         self.p_demo, self.p_reset = state.p_demo, state.p_reset
         self.segments, self.segment_steps = state.segments, state.segment_steps
         self.rng.bit_generator.state = state.rng_state
-        self._ongoing, self._started = state.ongoing, state.started
+        self._ongoing, self._started, self._in_main = state.ongoing, state.started, state.in_main
 
 
 def _check_inner_wrappers(env: gymnasium.Env) -> None:
