@@ -42,8 +42,29 @@ def test_train_reports_bad_input_plainly(tmp_path, capsys):
 def test_evaluate_runs_past_the_episode_and_reports_windows_and_turns(cli_runs):
     report = evaluate_run(cli_runs / "demos0", episodes=2, steps=260, seed=7, progress=False)
     assert [e.seed for e in report.episodes] == [7, 8]
-    assert all(len(e.window_returns) == 2 and np.isfinite(e.turns) for e in report.episodes)
-    assert "return 250-260" in str(report)
+    assert all(len(e.window_returns) == len(e.window_in_hand) == len(e.window_turns) == 2 and np.isfinite(e.turns)
+               for e in report.episodes)
+    assert all(0 <= e.window_in_hand[0] <= 250 and 0 <= e.window_in_hand[1] <= 10 for e in report.episodes)
+    assert all(sum(e.window_turns) == pytest.approx(e.turns) for e in report.episodes)
+    assert "250-260: return/in hand/turns" in str(report)
+
+
+def test_spin_windows_count_returns_steps_in_hand_and_turns_of_a_scripted_trajectory():
+    from dexterous.rl.evaluate import spin_windows
+
+    # 7 steps, windows of 3: a quarter turn per step about body x for 4 steps, then still;
+    # the object leaves the hand after step 5
+    step = quat_from_axis_angle(np.array([1.0, 0.0, 0.0]), np.pi / 2)
+    quats = [np.array([1.0, 0.0, 0.0, 0.0])]
+    for k in range(7):
+        quats.append(quat_multiply(quats[-1], step) if k < 4 else quats[-1])
+    rewards = np.arange(1.0, 8.0)
+    lost = np.array([False] * 5 + [True] * 2)
+    returns, in_hand, turns = spin_windows(rewards, np.array(quats), lost, window=3)
+    assert returns == [6.0, 15.0, 7.0] and in_hand == [3, 2, 0]
+    assert turns == pytest.approx([0.75, 0.25, 0.0])
+    with pytest.raises(ValueError, match=r"need rewards \(T,\), lost \(T,\) and quats \(T\+1, 4\)"):
+        spin_windows(rewards, np.array(quats[:-1]), lost)
 
 
 def test_evaluate_command_writes_json_and_video(cli_runs, tmp_path, capsys):
@@ -54,6 +75,7 @@ def test_evaluate_command_writes_json_and_video(cli_runs, tmp_path, capsys):
     assert iio.imread(video).shape[0] == 13  # the reset state, then one frame per step
     data = json.loads(report.read_text())
     assert data["steps"] == 12 and len(data["episodes"][0]["window_returns"]) == 1
+    assert data["episodes"][0]["window_in_hand"] == [12]  # a plain policy keeps the pen 12 steps
 
 
 def test_evaluating_a_folder_that_is_not_a_run_fails_plainly(tmp_path, capsys):

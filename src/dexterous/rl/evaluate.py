@@ -2,9 +2,10 @@
 
 The paper claims the TD3 policy spins the pen indefinitely, although it only ever trained
 on 250-step episodes. This runs the policy for longer (1000 steps by default) in the same
-environment, ignoring its truncation (the simulation just goes on), and reports the
-return of every 250-step window and how far the object turned about its body x axis,
-the axis the PenSpin reward pays for.
+environment, ignoring its truncation (the simulation just goes on), and reports per
+250-step window the return, the steps with the object still in the hand (the task's
+`object_lost`), and how far the object turned about its body x axis, the axis the PenSpin
+reward pays for.
 """
 
 from __future__ import annotations
@@ -56,6 +57,29 @@ class SpinEpisode:
     """Sum of rewards over each successive WINDOW steps (the last window may be shorter)."""
     turns: float
     """Accumulated rotation of the object about its body x axis (turns; signed)."""
+    window_in_hand: list[int]
+    """Per window, the steps after which the object was still in the hand (the task's
+    `object_lost` false): a pen spinning on the floor earns reward but is not in hand."""
+    window_turns: list[float]
+    """Per window, the object's rotation about its body x axis (turns; signed)."""
+
+
+def spin_windows(rewards: np.ndarray, quats: np.ndarray, lost: np.ndarray,
+                 window: int = WINDOW) -> tuple[list[float], list[int], list[float]]:
+    """Per window of `window` steps: the return, the steps in hand and the turns.
+
+    rewards (T,) and lost (T,) are after each step; quats (T+1, 4) the object's orientation
+    at the reset and after each step. The last window may be shorter.
+    """
+    rewards, lost = np.asarray(rewards, dtype=np.float64), np.asarray(lost, dtype=bool)
+    if not (rewards.shape == lost.shape == (len(quats) - 1,)):
+        raise ValueError(f"need rewards (T,), lost (T,) and quats (T+1, 4), got {rewards.shape}, {lost.shape}, "
+                         f"{np.shape(quats)}")
+    turns = body_x_turns(quats)
+    starts = range(0, len(rewards), window)
+    return ([float(rewards[k:k + window].sum()) for k in starts],
+            [int((~lost[k:k + window]).sum()) for k in starts],
+            [float(turns[min(k + window, len(rewards))] - turns[k]) for k in starts])
 
 
 @dataclass(frozen=True)
@@ -71,12 +95,19 @@ class SpinReport:
                 "episodes": [e.__dict__ for e in self.episodes]}
 
     def __str__(self) -> str:
+        """One row per episode; per window "return / steps in hand / turns", then total turns."""
         windows = len(self.episodes[0].window_returns)
-        header = ["seed", *[f"return {k * WINDOW}-{min((k + 1) * WINDOW, self.steps)}" for k in range(windows)],
-                  "turns"]
-        rows = [[str(e.seed), *[f"{r:.1f}" for r in e.window_returns], f"{e.turns:.2f}"] for e in self.episodes]
-        means = np.mean([e.window_returns for e in self.episodes], axis=0)
-        rows.append(["mean", *[f"{r:.1f}" for r in means], f"{np.mean([e.turns for e in self.episodes]):.2f}"])
+        header = ["seed", *[f"{k * WINDOW}-{min((k + 1) * WINDOW, self.steps)}: return/in hand/turns"
+                            for k in range(windows)], "turns"]
+
+        def cells(returns, in_hand, turns) -> list[str]:
+            return [f"{r:.1f} / {h:.0f} / {t:.2f}" for r, h, t in zip(returns, in_hand, turns)]
+
+        rows = [[str(e.seed), *cells(e.window_returns, e.window_in_hand, e.window_turns), f"{e.turns:.2f}"]
+                for e in self.episodes]
+        means = [np.mean([getattr(e, name) for e in self.episodes], axis=0)
+                 for name in ("window_returns", "window_in_hand", "window_turns")]
+        rows.append(["mean", *cells(*means), f"{np.mean([e.turns for e in self.episodes]):.2f}"])
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
         lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in [header, *rows]]
         return f"{self.run}: {len(self.episodes)} episodes of {self.steps} steps\n" + "\n".join(lines)
@@ -102,10 +133,13 @@ def evaluate_run(run_dir: str | Path, episodes: int = 10, steps: int = 1000, see
             def probe(e):
                 if writer is not None:
                     writer.append_data(e.render())
-                return e.unwrapped.data.qpos[quat].copy()
+                task = e.unwrapped
+                qpos = task.data.qpos[None]
+                return task.data.qpos[quat].copy(), bool(task.object_lost(qpos, task.goal[None])[0])
 
             episode = run_episode(env, policy, seed + i, steps, probe)
-        windows = [float(episode.rewards[k:k + WINDOW].sum()) for k in range(0, len(episode.rewards), WINDOW)]
-        results.append(SpinEpisode(seed + i, windows, float(body_x_turns(np.array(episode.probes))[-1])))
+        quats = np.array([q for q, _ in episode.probes])
+        returns, in_hand, turns = spin_windows(episode.rewards, quats, np.array([l for _, l in episode.probes[1:]]))
+        results.append(SpinEpisode(seed + i, returns, float(body_x_turns(quats)[-1]), in_hand, turns))
     env.close()
     return SpinReport(str(run_dir), steps, results)
