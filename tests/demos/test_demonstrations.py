@@ -135,6 +135,23 @@ def test_resuming_with_other_settings_is_refused(smoke_demo, tmp_path):
         plan_episode(ENV, preset("smoke", ENV), seed=4, path=path)
 
 
+@pytest.mark.parametrize("run, stranger", [
+    (PlanRun(ENV, preset="smoke", seed=0), "seed=3"),  # another seed's episode renamed episode 0
+    (PlanRun(ENV, planner="mppi", kappa=1.0, preset="smoke", seed=3), "planner='topdm'"),
+])
+def test_a_finished_episode_of_another_run_is_refused_not_reported(smoke_demo, tmp_path, run, stranger):
+    (tmp_path / "episode_0000.npz").write_bytes(smoke_demo.read_bytes())
+    with pytest.raises(DemoError, match=rf"episode_0000\.npz was started with other settings \({stranger}"):
+        run_plan(run, tmp_path, use_ray=False, progress=False)
+    assert not (tmp_path / "plan.json").exists()
+
+
+def test_a_finished_episode_of_the_same_run_is_reused(smoke_demo, tmp_path):
+    (tmp_path / "episode_0000.npz").write_bytes(smoke_demo.read_bytes())
+    summary = run_plan(PlanRun(ENV, preset="smoke", seed=3), tmp_path, use_ray=False, progress=False)
+    assert summary.mean_return == float(np.sum(Demonstration.load(smoke_demo).rewards))
+
+
 def test_plan_resumes_after_being_killed_and_matches_an_uninterrupted_run(tmp_path):
     env_id = "dexterous/HandManipulatePenFull-v1"
     args = [sys.executable, "-m", "dexterous.cli", "plan", env_id, "--preset", "smoke", "--no-ray",

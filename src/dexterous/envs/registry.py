@@ -84,12 +84,12 @@ class UnknownEnvError(ValueError):
     """An environment id that dexterous does not register."""
 
 
-def make(env_id: str, **kwargs) -> gymnasium.Env:
-    """`gymnasium.make` with an error that lists the ids and suggests the closest.
+def canonical_id(env_id: str) -> str:
+    """The registered canonical id of env_id, without building the environment.
 
-    The namespace may be left out: `make("PenSpin-v1")`. Aliases (the original's spelling
-    variants, e.g. `TwoEggCatchUnderarm`) make the canonical environment, so its
-    `spec.id`, and the snapshots it takes, use the canonical id.
+    The namespace may be left out ("PenSpin-v1"); aliases (the original's spelling
+    variants, e.g. `TwoEggCatchUnderarm`) map to their canonical id. An unknown id raises
+    UnknownEnvError, which lists the ids and suggests the closest.
     """
     if "/" not in env_id:
         env_id = f"{NAMESPACE}/{env_id}"
@@ -101,4 +101,10 @@ def make(env_id: str, **kwargs) -> gymnasium.Env:
             f"unknown environment id {env_id!r}.{hint} Run `dexterous envs` to list them all: "
             + ", ".join(env_ids())
         )
-    return gymnasium.make(env_id, **kwargs)
+    return env_id
+
+
+def make(env_id: str, **kwargs) -> gymnasium.Env:
+    """`gymnasium.make` of `canonical_id(env_id)`: an alias makes the canonical environment,
+    so its `spec.id`, and the snapshots it takes, use the canonical id."""
+    return gymnasium.make(canonical_id(env_id), **kwargs)
