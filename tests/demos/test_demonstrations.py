@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -202,6 +203,20 @@ def test_a_sparse_twin_is_refused_with_its_dense_twin_named(tmp_path, capsys):
         plan_episode("dexterous/EggHandOverSparse-v1", preset("smoke", ENV), seed=0, path=tmp_path / "e.npz")
     assert main(["plan", "HandManipulateBlockFullSparse-v1", "--preset", "smoke", "--out", str(tmp_path)]) == 2
     assert "plan dexterous/HandManipulateBlockFull-v1 instead" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["NoSuchEnv-v1"], "unknown environment id 'dexterous/NoSuchEnv-v1'"),
+    ([ENV, "--planner", "mppi", "--kappa", "-1"], r"kappa must be in \(0, inf\), got -1.0"),
+    ([ENV, "--seed", "-5"], r"seed must be ≥ 0 \(episode k resets with seed \+ k\), got -5"),
+    (["HandManipulateBlockFullSparse-v1"], "pays a sparse reward"),
+])
+def test_a_refused_plan_leaves_no_out_folder(tmp_path, capsys, args, message):
+    out = tmp_path / "out"
+    assert main(["plan", *args, "--preset", "smoke", "--no-ray", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert re.search(message, err) and "Traceback" not in err
+    assert not out.exists()
 
 
 def test_a_demonstration_missing_meta_is_named(smoke_demo, tmp_path):

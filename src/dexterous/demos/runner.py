@@ -59,6 +59,8 @@ class PlanRun:
             raise ValueError(f"planner must be one of {PLANNERS}, got {self.planner!r}")
         if self.episodes < 1:
             raise ValueError(f"episodes must be ≥ 1, got {self.episodes}")
+        if self.seed < 0:
+            raise ValueError(f"seed must be ≥ 0 (episode k resets with seed + k), got {self.seed}")
         if self.threads < 0:
             raise ValueError(f"threads must be ≥ 0 (0: all cores), got {self.threads}")
         if self.kappa is not None and self.planner != "mppi":
@@ -127,10 +129,10 @@ def run_plan(run: PlanRun, out: str | Path, address: str | None = None, use_ray:
     """Plan every unfinished episode of `run` into `out`; returns the summary of all of them."""
     start = time.perf_counter()
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     env = dexterous.make(run.env_id)
     check_plannable(env)
-    record = _run_record(run, env.spec.id)
+    record = _run_record(run, env.spec.id)  # settings are checked before out is made: a refusal leaves nothing
+    out.mkdir(parents=True, exist_ok=True)
     _check_run_file(out, record)
     finished_before = _finished_episodes(out, run)  # before plan.json is written: a stranger claims nothing
     if not (out / RUN_FILE).exists():

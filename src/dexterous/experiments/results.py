@@ -93,19 +93,27 @@ def versions() -> dict[str, str]:
     return {p: version(p) for p in PACKAGES}
 
 
-def open_figure_dir(root: str | Path, figure: FigureConfig) -> Path:
-    """The figure's folder under root, created with its manifest or checked against it."""
+def figure_dir(root: str | Path, figure: FigureConfig) -> Path:
+    """The figure's folder under root, checked against its manifest where it has one; creates nothing."""
     folder = Path(root) / figure.name
-    path = folder / MANIFEST
     config = json.loads(json.dumps(figure.to_json()))  # tuples become lists, as on disk
-    if path.exists():
+    if (folder / MANIFEST).exists():
         manifest = read_manifest(folder)
         if manifest["config"] != config:
             differ = sorted(k for k in config if manifest["config"].get(k) != config[k])
             raise ResultsError(f"{folder} holds {figure.name} results made with other settings "
                                f"({', '.join(differ)} differ, e.g. budget {manifest['config']['budget']['name']!r}); "
                                "use another --out directory")
+    return folder
+
+
+def open_figure_dir(root: str | Path, figure: FigureConfig) -> Path:
+    """The figure's folder under root, created with its manifest or checked against it."""
+    folder = figure_dir(root, figure)
+    path = folder / MANIFEST
+    if path.exists():
         return folder
+    config = json.loads(json.dumps(figure.to_json()))
     folder.mkdir(parents=True, exist_ok=True)
     manifest = {"format": FORMAT, "version": VERSION, "figure": figure.name, "config": config,
                 "versions": versions(), "machine": machine(), "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
