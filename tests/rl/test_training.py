@@ -87,6 +87,19 @@ def test_a_finished_run_is_not_trained_again_and_other_settings_are_refused(runs
         train(dataclasses.replace(tiny, beta=0.9), root / "a", progress=False)
 
 
+def test_resuming_from_demonstrations_planned_again_is_refused(tmp_path, tiny, demo_folder):
+    folder = tmp_path / "demos"
+    shutil.copytree(demo_folder, folder)
+    config = dataclasses.replace(tiny, demos=str(folder), steps=115)
+    train(config, tmp_path / "run", progress=False)
+    demo = Demonstration.load(episode_path(folder, 0))
+    demo.meta["step_seconds"][0] += 1.0  # planned again: the same settings, another file
+    demo.save(episode_path(folder, 0))
+    with pytest.raises(ValueError, match=r"was started from other demonstrations than its --demos folder holds "
+                                         r"now \(episode_0000\.npz changed\); put those episode files back"):
+        train(dataclasses.replace(config, steps=230), tmp_path / "run", progress=False)
+
+
 def test_plain_td3_without_demos_trains(tmp_path, tiny):
     summary = train(dataclasses.replace(tiny, demos=None, steps=100, eval_every=100), tmp_path, progress=False)
     assert summary.steps == 100 and len(read_evaluations(tmp_path)) == 2

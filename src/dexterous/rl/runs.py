@@ -69,6 +69,11 @@ class Recipe(Protocol):
 
     def make_eval_env(self, render_mode: str | None = None, **kwargs) -> gymnasium.Env: ...
 
+    def sources(self) -> dict[str, str]:
+        """Content digests of the files the run learns from, by name (TD3: its demonstration
+        episodes); a checkpoint records them and resuming from other files is refused."""
+        ...
+
     def make_model(self, env: VecEnv) -> TD3: ...
 
     def evaluate(self, policy: Policy) -> dict[str, Any]: ...
@@ -120,11 +125,12 @@ def train(config: OffPolicyConfig, out: str | Path, progress: bool = True) -> Tr
     _claim(out, config)
     th.set_num_threads(config.torch_threads)
     checkpoint = latest_checkpoint(out)
+    sources = recipe.sources()
     if checkpoint is None:
         venv = _normalized(env, config)
         model = recipe.make_model(venv)
     else:
-        model, venv = _resume(recipe, checkpoint, env)
+        model, venv = _resume(recipe, checkpoint, env, sources)
     resumed_from = model.num_timesteps
     evaluated = {r["steps"] for r in _keep_evaluations(out, resumed_from)}
     model.set_logger(configure(str(out / TENSORBOARD), ["tensorboard"]))
@@ -156,7 +162,7 @@ def train(config: OffPolicyConfig, out: str | Path, progress: bool = True) -> Tr
         _log(model, scalars)
         if target % config.checkpoint_every == 0 or target == config.steps:
             start = time.perf_counter()
-            _save_checkpoint(out, model, venv)
+            _save_checkpoint(out, model, venv, sources)
             seconds["checkpoint"] += time.perf_counter() - start
         bar.update(target - steps)
     bar.close()
@@ -249,7 +255,7 @@ def latest_checkpoint(out: str | Path) -> Path | None:
     return None
 
 
-def _save_checkpoint(out: Path, model: TD3, venv: VecNormalize) -> None:
+def _save_checkpoint(out: Path, model: TD3, venv: VecNormalize, sources: dict[str, str]) -> None:
     tmp, final, old = out / (CHECKPOINT + ".tmp"), out / CHECKPOINT, out / (CHECKPOINT + ".old")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
@@ -258,7 +264,8 @@ def _save_checkpoint(out: Path, model: TD3, venv: VecNormalize) -> None:
     venv.save(str(tmp / "normalizer.pkl"))
     env = venv.venv.envs[0]
     env.unwrapped.snapshot().save(tmp / "env.npz")
-    state: dict[str, Any] = {"steps": model.num_timesteps, "rng": _rng_state(model), "restarts": None}
+    state: dict[str, Any] = {"steps": model.num_timesteps, "rng": _rng_state(model), "restarts": None,
+                             "sources": sources}
     restarts = find_wrapper(env, DemoRestarts)
     if restarts is not None:
         saved = restarts.get_state()
@@ -275,8 +282,27 @@ def _save_checkpoint(out: Path, model: TD3, venv: VecNormalize) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _resume(recipe: Recipe, checkpoint: Path, env: gymnasium.Env) -> tuple[TD3, VecNormalize]:
+def _check_sources(checkpoint: Path, recorded: dict[str, str] | None, sources: dict[str, str]) -> None:
+    """Refuse to resume a run whose demonstration files changed since it started (e.g. planned again).
+
+    recorded is None for a checkpoint written before dexterous recorded its sources.
+    """
+    if recorded is None or recorded == sources:
+        return
+    changes = ([f"{name} changed" for name in sorted(recorded.keys() & sources.keys())
+                if recorded[name] != sources[name]]
+               + [f"{name} removed" for name in sorted(recorded.keys() - sources.keys())]
+               + [f"{name} added" for name in sorted(sources.keys() - recorded.keys())])
+    raise ValueError(f"the run in {checkpoint.parent} was started from other demonstrations than its --demos "
+                     f"folder holds now ({', '.join(changes)}); put those episode files back, "
+                     "or train into another --out folder")
+
+
+def _resume(recipe: Recipe, checkpoint: Path, env: gymnasium.Env,
+            sources: dict[str, str]) -> tuple[TD3, VecNormalize]:
     """The model, normaliser, replay buffer, environment state and RNGs of a checkpoint."""
+    state = json.loads((checkpoint / "state.json").read_text())
+    _check_sources(checkpoint, state.get("sources"), sources)
     inner = DummyVecEnv([lambda: env])
     inner.reset()  # gymnasium's order checks want one reset; the state is replaced below
     venv = VecNormalize.load(str(checkpoint / "normalizer.pkl"), inner)
@@ -284,7 +310,6 @@ def _resume(recipe: Recipe, checkpoint: Path, env: gymnasium.Env) -> tuple[TD3, 
     model = recipe.model_class.load(checkpoint / "model.zip", env=venv, device="cpu", force_reset=False, seed=None)
     model.load_replay_buffer(checkpoint / "replay.pkl", truncate_last_traj=False)
     env.unwrapped.restore(Snapshot.load(checkpoint / "env.npz"))
-    state = json.loads((checkpoint / "state.json").read_text())
     restarts = find_wrapper(env, DemoRestarts)
     if (restarts is None) != (state["restarts"] is None):
         raise ValueError(f"checkpoint {checkpoint} does not match this run's environment (demo restarts)")
