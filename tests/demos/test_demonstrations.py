@@ -230,6 +230,12 @@ def test_a_demonstration_missing_meta_is_named(smoke_demo, tmp_path):
         Demonstration.load(tmp_path / "episode_0000.npz")
 
 
+def test_a_snapshot_file_is_named_as_a_snapshot_not_a_demonstration(smoke_demo, tmp_path):
+    Demonstration.load(smoke_demo).snapshot(0).save(tmp_path / "start.npz")
+    with pytest.raises(DemoError, match=r"start\.npz is a snapshot .*Snapshot\.load"):
+        Demonstration.load(tmp_path / "start.npz")
+
+
 def test_a_corrupted_run_file_is_named(tmp_path):
     (tmp_path / "plan.json").write_text("{broken")
     with pytest.raises(DemoError, match=r"plan\.json is corrupted .*delete it"):

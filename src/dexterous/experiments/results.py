@@ -145,6 +145,8 @@ def read_runs(folder: str | Path) -> list[RunRecord]:
         return []
     records = []
     for number, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip():  # a blank line, e.g. one left at the end by an editor, holds no run
+            continue
         try:
             records.append(RunRecord.from_json(json.loads(line)))
         except (json.JSONDecodeError, TypeError, KeyError) as err:
