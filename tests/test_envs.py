@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
+import dexterous
 from conftest import flat, random_actions
+from dexterous.envs.registry import ENTRIES
 
 SPEC_DIMS = {
     "PenSpin": (61, 20, 0, 250),
@@ -139,3 +141,27 @@ def test_goal_env_compute_reward_matches_step(env_id):
         rewards.append(reward)
     batched = env.unwrapped.compute_reward(np.array(achieved), np.tile(obs["desired_goal"], (10, 1)), {})
     assert np.array_equal(batched, np.array(rewards))
+
+
+def test_the_spec_reports_the_episode_length(env_id):
+    assert gymnasium.make(env_id).spec.max_episode_steps == SPEC_DIMS[_family(env_id)][3]
+
+
+@pytest.mark.parametrize("env_id, steps", [("dexterous/PenSpin-v1", 250), ("dexterous/Humanoid-v1", 1000)])
+def test_another_max_episode_steps_is_refused_not_ignored(env_id, steps):
+    with pytest.raises(ValueError, match=rf"ends its episodes itself after {steps} steps, so "
+                                         r"max_episode_steps=400 cannot be honoured"):
+        gymnasium.make(env_id, max_episode_steps=400)
+    assert gymnasium.make(env_id, max_episode_steps=steps).spec.max_episode_steps == steps
+
+
+@pytest.mark.parametrize("alias", [a for e in ENTRIES for a in e.alias_ids])
+def test_an_env_made_through_an_alias_takes_snapshots_its_canonical_env_restores(alias):
+    env = gymnasium.make(alias)
+    env.reset(seed=0)
+    env.step(env.action_space.sample())
+    snap = env.unwrapped.snapshot()
+    canonical = dexterous.make(alias)
+    assert snap.env_id == canonical.spec.id != alias
+    obs = canonical.unwrapped.restore(snap)
+    assert np.array_equal(flat(obs), flat(env.unwrapped.restore(snap)))
