@@ -1,5 +1,7 @@
 """Behaviour every registered environment must have (the Gymnasium-Robotics test pattern)."""
 
+import functools
+import pickle
 import re
 
 import gymnasium
@@ -7,7 +9,9 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
+import dexterous
 from conftest import flat, random_actions
+from dexterous.envs.registry import ENTRIES
 
 SPEC_DIMS = {
     "PenSpin": (61, 20, 0, 250),
@@ -139,3 +143,70 @@ def test_goal_env_compute_reward_matches_step(env_id):
         rewards.append(reward)
     batched = env.unwrapped.compute_reward(np.array(achieved), np.tile(obs["desired_goal"], (10, 1)), {})
     assert np.array_equal(batched, np.array(rewards))
+
+
+def test_the_spec_reports_the_episode_length(env_id):
+    assert gymnasium.make(env_id).spec.max_episode_steps == SPEC_DIMS[_family(env_id)][3]
+
+
+@pytest.mark.parametrize("env_id, steps", [("dexterous/PenSpin-v1", 250), ("dexterous/Humanoid-v1", 1000)])
+def test_another_max_episode_steps_is_refused_not_ignored(env_id, steps):
+    with pytest.raises(ValueError, match=rf"ends its episodes itself after {steps} steps, so "
+                                         r"max_episode_steps=400 cannot be honoured"):
+        gymnasium.make(env_id, max_episode_steps=400)
+    assert gymnasium.make(env_id, max_episode_steps=steps).spec.max_episode_steps == steps
+
+
+@pytest.mark.parametrize("alias", [a for e in ENTRIES for a in e.alias_ids])
+def test_an_env_made_through_an_alias_takes_snapshots_its_canonical_env_restores(alias):
+    env = gymnasium.make(alias)
+    env.reset(seed=0)
+    env.step(env.action_space.sample())
+    snap = env.unwrapped.snapshot()
+    canonical = dexterous.make(alias)
+    assert snap.env_id == canonical.spec.id != alias
+    obs = canonical.unwrapped.restore(snap)
+    assert np.array_equal(flat(obs), flat(env.unwrapped.restore(snap)))
+
+
+ONE_PER_FAMILY = ("dexterous/PenSpin-v1", "dexterous/HandManipulatePenFull-v1", "dexterous/EggCatchOverarm-v1",
+                  "dexterous/Humanoid-v1")
+"""One id per kind of scene: one hand, one hand with a goal, two hands, gymnasium's humanoid."""
+
+
+def test_every_env_pickles_and_continues_exactly(env_id):
+    env = gymnasium.make(env_id)
+    env.reset(seed=0)
+    actions = random_actions(env, 6, seed=4)
+    env.step(actions[0])
+    clone = pickle.loads(pickle.dumps(env))
+    for a in actions[1:]:
+        (obs, *rest), (clone_obs, *clone_rest) = env.step(a), clone.step(a)
+        assert np.array_equal(flat(obs), flat(clone_obs)) and rest == clone_rest
+
+
+@pytest.mark.parametrize("env_id", ONE_PER_FAMILY)
+def test_a_rendered_env_pickles_and_renders_the_same(env_id):
+    env = gymnasium.make(env_id, render_mode="rgb_array", width=64, height=48)
+    env.reset(seed=0)
+    image = env.render()
+    clone = pickle.loads(pickle.dumps(env))  # without the GL context, which is made again at the next render
+    assert np.array_equal(clone.render(), image)
+    env.close()
+    clone.close()
+
+
+def test_forked_async_vector_envs_render_after_the_parent_rendered():
+    make = functools.partial(gymnasium.make, "dexterous/PenSpin-v1", render_mode="rgb_array", width=32, height=24)
+    parent = make()
+    parent.reset(seed=0)
+    parent.render()  # the parent holds a GL context when the workers fork
+    envs = gymnasium.vector.AsyncVectorEnv([make, make], context="fork")
+    try:
+        envs.reset(seed=0)
+        envs.call_async("render")
+        frames = envs.call_wait(timeout=120)  # a worker that cannot make its context hangs here
+    finally:
+        envs.close(terminate=True)
+    assert [frame.shape for frame in frames] == [(24, 32, 3)] * 2
+    assert parent.render().shape == (24, 32, 3)  # and the parent renders again

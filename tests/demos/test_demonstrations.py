@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -135,6 +136,23 @@ def test_resuming_with_other_settings_is_refused(smoke_demo, tmp_path):
         plan_episode(ENV, preset("smoke", ENV), seed=4, path=path)
 
 
+@pytest.mark.parametrize("run, stranger", [
+    (PlanRun(ENV, preset="smoke", seed=0), "seed=3"),  # another seed's episode renamed episode 0
+    (PlanRun(ENV, planner="mppi", kappa=1.0, preset="smoke", seed=3), "planner='topdm'"),
+])
+def test_a_finished_episode_of_another_run_is_refused_not_reported(smoke_demo, tmp_path, run, stranger):
+    (tmp_path / "episode_0000.npz").write_bytes(smoke_demo.read_bytes())
+    with pytest.raises(DemoError, match=rf"episode_0000\.npz was started with other settings \({stranger}"):
+        run_plan(run, tmp_path, use_ray=False, progress=False)
+    assert not (tmp_path / "plan.json").exists()
+
+
+def test_a_finished_episode_of_the_same_run_is_reused(smoke_demo, tmp_path):
+    (tmp_path / "episode_0000.npz").write_bytes(smoke_demo.read_bytes())
+    summary = run_plan(PlanRun(ENV, preset="smoke", seed=3), tmp_path, use_ray=False, progress=False)
+    assert summary.mean_return == float(np.sum(Demonstration.load(smoke_demo).rewards))
+
+
 def test_plan_resumes_after_being_killed_and_matches_an_uninterrupted_run(tmp_path):
     env_id = "dexterous/HandManipulatePenFull-v1"
     args = [sys.executable, "-m", "dexterous.cli", "plan", env_id, "--preset", "smoke", "--no-ray",
@@ -187,6 +205,20 @@ def test_a_sparse_twin_is_refused_with_its_dense_twin_named(tmp_path, capsys):
     assert "plan dexterous/HandManipulateBlockFull-v1 instead" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("args, message", [
+    (["NoSuchEnv-v1"], "unknown environment id 'dexterous/NoSuchEnv-v1'"),
+    ([ENV, "--planner", "mppi", "--kappa", "-1"], r"kappa must be in \(0, inf\), got -1.0"),
+    ([ENV, "--seed", "-5"], r"seed must be ≥ 0 \(episode k resets with seed \+ k\), got -5"),
+    (["HandManipulateBlockFullSparse-v1"], "pays a sparse reward"),
+])
+def test_a_refused_plan_leaves_no_out_folder(tmp_path, capsys, args, message):
+    out = tmp_path / "out"
+    assert main(["plan", *args, "--preset", "smoke", "--no-ray", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert re.search(message, err) and "Traceback" not in err
+    assert not out.exists()
+
+
 def test_a_demonstration_missing_meta_is_named(smoke_demo, tmp_path):
     with np.load(smoke_demo) as data:
         arrays = dict(data)
@@ -196,6 +228,12 @@ def test_a_demonstration_missing_meta_is_named(smoke_demo, tmp_path):
     np.savez(tmp_path / "episode_0000.npz", **arrays)
     with pytest.raises(DemoError, match=r"episode_0000\.npz is inconsistent: its meta lacks config, planner_rng"):
         Demonstration.load(tmp_path / "episode_0000.npz")
+
+
+def test_a_snapshot_file_is_named_as_a_snapshot_not_a_demonstration(smoke_demo, tmp_path):
+    Demonstration.load(smoke_demo).snapshot(0).save(tmp_path / "start.npz")
+    with pytest.raises(DemoError, match=r"start\.npz is a snapshot .*Snapshot\.load"):
+        Demonstration.load(tmp_path / "start.npz")
 
 
 def test_a_corrupted_run_file_is_named(tmp_path):

@@ -1,6 +1,7 @@
 """Minari export: the dataset holds exactly the recorded episodes, or the export is refused by name."""
 
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -29,8 +30,9 @@ def block_demos(tmp_path_factory) -> Path:
 
 
 def test_a_goal_task_exports_its_finished_episodes_as_recorded(block_demos, tmp_path):
-    dataset = export_minari(block_demos, datasets_path=tmp_path, author="dexterous tests",
-                            author_email="tests@dexterous.invalid", code_permalink="https://example.invalid/dexterous")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a plain export, without author or permalink, warns of nothing
+        dataset = export_minari(block_demos, datasets_path=tmp_path)
     assert dataset.spec.dataset_id == "dexterous/HandManipulateBlockFull/topdm-v0"
     assert dataset.total_episodes == 2 and dataset.total_steps == 150  # the unfinished episode is left out
     for episode, seed in zip(dataset.iterate_episodes(), (1, 2), strict=True):
@@ -38,7 +40,8 @@ def test_a_goal_task_exports_its_finished_episodes_as_recorded(block_demos, tmp_
         flat = np.concatenate([episode.observations[k] for k in ("observation", "achieved_goal", "desired_goal")],
                               axis=1)
         assert np.array_equal(flat, np.asarray(demo.observations))
-        assert np.array_equal(episode.actions, np.asarray(demo.actions))
+        assert episode.actions.dtype == np.float32 and all(a in dataset.action_space for a in episode.actions)
+        assert np.array_equal(episode.actions, np.asarray(demo.actions, dtype=np.float32))
         assert np.array_equal(episode.rewards, np.asarray(demo.rewards))
         assert np.array_equal(episode.infos["is_success"], [False, *demo.successes])
         assert not episode.terminations.any() and list(np.flatnonzero(episode.truncations)) == [74]

@@ -26,6 +26,14 @@ def test_report_tables_quote_the_records_and_the_paper(results):
     assert "![fig2](fig2/fig2.png)" in text
 
 
+def test_report_skips_a_blank_trailing_line_of_the_records(results):
+    before = write_report(results).read_text()
+    runs = results / "fig2" / "runs.jsonl"
+    with runs.open("a") as f:
+        f.write("\n")
+    assert write_report(results).read_text() == before
+
+
 def test_report_writes_negative_returns_with_a_minus_sign(results):
     make_figure(results, "fig5", [plan("dexterous/PenSpin-v1", "MPPI κ=20", s, r, None)
                                   for s, r in ((0, -110.614), (1, -49.5), (2, 3.0))])

@@ -64,6 +64,18 @@ def test_cli_refuses_an_unknown_figure(capsys):
     assert "invalid choice: 'fig9'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("args, message", [
+    (["--tasks", "NoSuchTask"], "fig2 has no task 'NoSuchTask'"),
+    (["--methods", "mppi_kappa_-5"], "fig2 has no method 'mppi_kappa_-5'"),
+    (["--seeds", "-5"], "seeds must be an integer ≥ 1, got -5"),
+])
+def test_a_refused_reproduce_leaves_no_out_folder(tmp_path, capsys, args, message):
+    out = tmp_path / "out"
+    assert main(["reproduce", "fig2", "--budget", "smoke", "--no-ray", "--out", str(out), *args]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_a_results_directory_of_other_settings_or_version_is_refused(tmp_path):
     reproduce(dataclasses.replace(SMALL, methods=(HER_NEW,)), tmp_path, parallel=False, progress=False)
     other_budget = dataclasses.replace(SMALL, methods=(HER_NEW,), budget=BUDGETS["cpu"])

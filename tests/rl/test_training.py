@@ -3,6 +3,7 @@
 import dataclasses
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -85,6 +86,57 @@ def test_a_finished_run_is_not_trained_again_and_other_settings_are_refused(runs
     assert again.resumed_from == 230 and again.learn_seconds == 0.0
     with pytest.raises(ValueError, match=r"holds a run with other settings \(beta differ\); use another --out"):
         train(dataclasses.replace(tiny, beta=0.9), root / "a", progress=False)
+
+
+def test_resuming_from_demonstrations_planned_again_is_refused(tmp_path, tiny, demo_folder):
+    folder = tmp_path / "demos"
+    shutil.copytree(demo_folder, folder)
+    config = dataclasses.replace(tiny, demos=str(folder), steps=115)
+    train(config, tmp_path / "run", progress=False)
+    demo = Demonstration.load(episode_path(folder, 0))
+    demo.meta["step_seconds"][0] += 1.0  # planned again: the same settings, another file
+    demo.save(episode_path(folder, 0))
+    with pytest.raises(ValueError, match=r"was started from other demonstrations than its --demos folder holds "
+                                         r"now \(episode_0000\.npz changed\); put those episode files back"):
+        train(dataclasses.replace(config, steps=230), tmp_path / "run", progress=False)
+
+
+@pytest.mark.parametrize("damage, message", [
+    (("evaluations.jsonl", "a", "{broken\n"), r"evaluations\.jsonl line 4 is damaged .*; delete that line"),
+    (("config.json", "w", "{broken"), r"config\.json is damaged .*; restore it, or train into another --out"),
+    (("checkpoint/state.json", "w", "{broken"), r"checkpoint/state\.json is damaged .*; delete the folder .*checkpoint"),
+    (("checkpoint/replay.pkl", "w", "broken"), r"checkpoint/replay\.pkl is damaged .*; delete the folder .*checkpoint"),
+])
+def test_a_damaged_run_file_is_named_with_what_to_do(runs, tiny, tmp_path, damage, message):
+    run = tmp_path / "run"
+    shutil.copytree(runs[0] / "a", run)
+    name, mode, text = damage
+    with (run / name).open(mode) as f:
+        f.write(text)
+    with pytest.raises(ValueError, match=message):
+        train(tiny, run, progress=False)
+
+
+def test_fewer_steps_than_a_run_has_done_are_refused(runs, tiny):
+    config = (runs[0] / "a" / "config.json").read_text()
+    with pytest.raises(ValueError, match=r"has trained 230 steps already, more than --steps 115: use --steps 230"):
+        train(dataclasses.replace(tiny, steps=115), runs[0] / "a", progress=False)
+    assert (runs[0] / "a" / "config.json").read_text() == config
+
+
+def test_config_json_is_written_atomically(runs, tiny, tmp_path, monkeypatch):
+    run = tmp_path / "run"
+    shutil.copytree(runs[0] / "a", run)
+    before = (run / "config.json").read_text()
+
+    def crash_halfway(self, text, *args, **kwargs):
+        Path.write_bytes(self, text[:len(text) // 2].encode())
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(Path, "write_text", crash_halfway)
+    with pytest.raises(OSError, match="no space left"):
+        train(dataclasses.replace(tiny, steps=345), run, progress=False)
+    assert (run / "config.json").read_text(encoding="utf-8") == before
 
 
 def test_plain_td3_without_demos_trains(tmp_path, tiny):

@@ -8,6 +8,7 @@ finish, so parallel workers never race on it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -51,6 +52,16 @@ def read_index(folder: str | Path) -> list[dict]:
     if data.get("format") != INDEX_FORMAT:
         raise DemoError(f"{index} is not a dexterous demonstration index")
     return data["episodes"]
+
+
+def episode_digests(folder: str | Path) -> dict[str, str]:
+    """The SHA-256 of each episode file the folder's index lists, by file name.
+
+    A training run records them for its demonstrations, so that resuming it after the
+    folder was planned again is refused instead of silently learning from other episodes.
+    """
+    folder = Path(folder)
+    return {e["file"]: hashlib.sha256((folder / e["file"]).read_bytes()).hexdigest() for e in read_index(folder)}
 
 
 def load_folder(folder: str | Path, env_id: str | None = None, complete_only: bool = False) -> list[Demonstration]:

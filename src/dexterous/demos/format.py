@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from dexterous.sim.snapshot import FORMAT as SNAPSHOT_FORMAT
 from dexterous.sim.snapshot import Snapshot
 
 FORMAT = "dexterous.demo"
@@ -131,16 +132,23 @@ class Demonstration:
         try:
             with np.load(path, allow_pickle=False) as data:
                 meta = json.loads(str(data["meta"]))
-                arrays = {name: data[name] for name in _ARRAYS}
+                arrays = {name: data[name] for name in _ARRAYS if name in data}
         except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError, json.JSONDecodeError) as err:
             raise DemoError(f"demonstration file {path} is truncated or corrupted ({type(err).__name__}: {err}); "
                             "delete it and plan the episode again") from None
+        if meta.get("format") == SNAPSHOT_FORMAT:
+            raise DemoError(f"{path} is a snapshot (one exact state, written by Snapshot.save), not a demonstration "
+                            "episode: read it with dexterous.sim.snapshot.Snapshot.load")
         if meta.get("format") != FORMAT or meta.get("version") != VERSION:
             raise DemoError(f"{path} is not a dexterous demonstration of format version {VERSION} "
                             f"(found format={meta.get('format')!r}, version={meta.get('version')!r})")
         missing = [key for key in _META if key not in meta]
         if missing:
             raise DemoError(f"demonstration file {path} is inconsistent: its meta lacks {', '.join(missing)}; "
+                            "delete it and plan the episode again")
+        absent = [name for name in _ARRAYS if name not in arrays]
+        if absent:
+            raise DemoError(f"demonstration file {path} is inconsistent: it has no {', '.join(absent)}; "
                             "delete it and plan the episode again")
         t = arrays["actions"].shape[0]
         if arrays["actions"].shape[1:] != (meta.get("action_size"),):

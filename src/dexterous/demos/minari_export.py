@@ -6,7 +6,8 @@ Each finished episode is replayed from its reset seed with its recorded actions
 step is checked bit for bit against the recording, and the written dataset is read back
 and compared once more: an export never holds anything the demonstrations do not. The
 planned means, predicted returns and MuJoCo states stay in the .npz files, which remain the
-source of truth.
+source of truth. Actions are stored as float32, the dtype of the action space, so that every
+stored action lies in it; the executed float64 actions are in the .npz files.
 
 Buffers go to `minari.create_dataset_from_buffers` rather than through Minari's
 `DataCollector` wrapper, which needs jax. Minari is an optional dependency
@@ -18,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.metadata import version
@@ -58,7 +60,8 @@ def export_minari(folder: str | Path, dataset_id: str | None = None, datasets_pa
     dataset_id defaults to `default_dataset_id`; datasets_path to Minari's own root
     (MINARI_DATASETS_PATH, else ~/.minari/datasets). Unfinished episodes are left out: an
     episode cut off mid-way is not one an offline learner should see as truncated. author,
-    author_email and code_permalink are stored as given (Minari warns where one is missing).
+    author_email and code_permalink are stored as given, and left out where not given (without
+    Minari's warnings: the description and requirements already say what made the dataset).
     """
     try:
         import minari
@@ -81,11 +84,13 @@ def export_minari(folder: str | Path, dataset_id: str | None = None, datasets_pa
                             f"or delete it (minari delete {dataset_id})")
         env = dexterous.make(env_ids[0])
         buffers = [_episode_buffer(folder, number, demo, env) for number, demo in enumerate(demos)]
-        dataset = minari.create_dataset_from_buffers(
-            dataset_id, buffers, env=env_ids[0], eval_env=env_ids[0], algorithm_name=planners[0],
-            author=author, author_email=author_email, code_permalink=code_permalink,
-            description=_description(demos), data_format="hdf5",
-            requirements=[f"dexterous=={version('dexterous')}"])
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", r"`(author|author_email|code_permalink)` is set to None", UserWarning)
+            dataset = minari.create_dataset_from_buffers(
+                dataset_id, buffers, env=env_ids[0], eval_env=env_ids[0], algorithm_name=planners[0],
+                author=author, author_email=author_email, code_permalink=code_permalink,
+                description=_description(demos), data_format="hdf5",
+                requirements=[f"dexterous=={version('dexterous')}"])
         _check_against_recordings(dataset, demos)
     return dataset
 
@@ -124,9 +129,14 @@ def _episode_buffer(folder: str | Path, number: int, demo: Demonstration, env: g
         id=number, seed=demo.seed,
         observations=({key: np.stack([o[key] for o in observations]) for key in observations[0]}
                       if isinstance(observations[0], dict) else np.stack(observations)),
-        actions=np.stack(demo.actions), rewards=[s[1] for s in steps[1:]],
+        actions=_stored_actions(demo, env.action_space), rewards=[s[1] for s in steps[1:]],
         terminations=[s[2] for s in steps[1:]], truncations=[s[3] for s in steps[1:]],
         infos={"is_success": np.array([s[4]["is_success"] for s in steps])})
+
+
+def _stored_actions(demo: Demonstration, space: gymnasium.spaces.Box) -> np.ndarray:
+    """(T, A) the executed actions in the action space's dtype (float32), where every one of them lies."""
+    return np.asarray(demo.actions, dtype=space.dtype)
 
 
 def _description(demos: list[Demonstration]) -> str:
@@ -144,7 +154,7 @@ def _check_against_recordings(dataset: MinariDataset, demos: list[Demonstration]
             observations = [flat_observation({k: v[i] for k, v in observations.items()})
                             for i in range(len(demo.observations))]
         if not (np.array_equal(np.asarray(observations), np.asarray(demo.observations))
-                and np.array_equal(episode.actions, np.asarray(demo.actions))
+                and np.array_equal(episode.actions, _stored_actions(demo, dataset.action_space))
                 and np.array_equal(episode.rewards, np.asarray(demo.rewards))):
             raise DemoError(f"Minari dataset {dataset.spec.dataset_id} does not read back as episode seed "
                             f"{demo.seed} was recorded; delete it and report this as a bug")

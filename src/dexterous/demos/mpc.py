@@ -25,6 +25,7 @@ import numpy as np
 import dexterous
 from dexterous.demos.format import DemoError, Demonstration
 from dexterous.demos.replay import flat_observation
+from dexterous.envs.registry import canonical_id
 from dexterous.planning.configs import TOPDMConfig
 from dexterous.planning.planner import Planner, PlanStep
 from dexterous.sim.batch import BatchEvaluator
@@ -99,7 +100,7 @@ def plan_episode(env_id: str, config: TOPDMConfig, seed: int, path: str | Path, 
     obs, _ = env.reset(seed=seed)
     if path.exists():
         demo = Demonstration.load(path)
-        _check_same_run(demo, path, env_id, seed, config, planner_name)
+        check_same_run(demo, path, env_id, seed, config, planner_name)
         if demo.complete:
             return demo
         unwrapped.restore(demo.snapshot(demo.num_steps))
@@ -150,16 +151,17 @@ def run_differences(demo: Demonstration, env_id: str, seed: int, config: TOPDMCo
 
     Empty means the same episode: planning is deterministic, so a finished one can be reused.
     """
-    expected = {"env_id": dexterous.make(env_id).spec.id, "seed": seed, "planner": planner_name,
+    expected = {"env_id": canonical_id(env_id), "seed": seed, "planner": planner_name,
                 "config": dataclasses.asdict(config)}
     found = {"env_id": demo.env_id, "seed": demo.seed, "planner": demo.meta.get("planner"),
              "config": demo.meta.get("config")}
     return [f"{k}={found[k]!r}" for k in expected if expected[k] != found[k]]
 
 
-def _check_same_run(demo: Demonstration, path: Path, env_id: str, seed: int, config: TOPDMConfig,
-                    planner_name: str) -> None:
-    """Refuse to resume a file that another environment, seed or config started."""
+def check_same_run(demo: Demonstration, path: Path, env_id: str, seed: int, config: TOPDMConfig,
+                   planner_name: str) -> None:
+    """Refuse a file that another environment, seed, planner or config started: resuming it,
+    or reusing it once finished, would pass another episode off as this one."""
     diff = run_differences(demo, env_id, seed, config, planner_name)
     if diff:
         raise DemoError(f"{path} was started with other settings ({', '.join(diff)}); "

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ from tqdm import tqdm
 import dexterous
 from dexterous.demos.folder import episode_path, write_index
 from dexterous.demos.format import DemoError, Demonstration
-from dexterous.demos.mpc import StepReport, check_plannable, plan_episode
+from dexterous.demos.mpc import StepReport, check_plannable, check_same_run, plan_episode
 from dexterous.planning import preset
 from dexterous.planning.configs import PLANNERS
 
@@ -58,6 +59,8 @@ class PlanRun:
             raise ValueError(f"planner must be one of {PLANNERS}, got {self.planner!r}")
         if self.episodes < 1:
             raise ValueError(f"episodes must be ≥ 1, got {self.episodes}")
+        if self.seed < 0:
+            raise ValueError(f"seed must be ≥ 0 (episode k resets with seed + k), got {self.seed}")
         if self.threads < 0:
             raise ValueError(f"threads must be ≥ 0 (0: all cores), got {self.threads}")
         if self.kappa is not None and self.planner != "mppi":
@@ -97,25 +100,28 @@ def _episode_task(run: PlanRun, episode: int, out: str, threads: int | None, sin
     return episode
 
 
-def _check_run_file(out: Path, run: PlanRun, env_id: str) -> None:
-    """Each output folder belongs to one run (env_id: the full id): refuse to mix settings in it."""
-    path = out / RUN_FILE
-    record = {**dataclasses.asdict(run), "env_id": env_id,
-              "config": dataclasses.asdict(run.config())}
+def _run_record(run: PlanRun, env_id: str) -> dict[str, Any]:
+    """What plan.json keeps of a run (env_id: the full id): the settings that decide its episodes."""
+    record = {**dataclasses.asdict(run), "env_id": env_id, "config": dataclasses.asdict(run.config())}
     record.pop("episodes")
     record.pop("threads")
-    if path.exists():
-        try:
-            found = json.loads(path.read_text())
-        except json.JSONDecodeError as err:
-            raise DemoError(f"{path} is corrupted ({err}); delete it to plan into {out} with these settings, "
-                            "or use another --out folder") from None
-        diff = sorted(k for k in record if found.get(k) != record[k])
-        if diff:
-            raise DemoError(f"{out} holds a plan run with other settings ({', '.join(diff)} differ); "
-                            "use another --out folder")
-    else:
-        path.write_text(json.dumps(record, indent=1) + "\n")
+    return record
+
+
+def _check_run_file(out: Path, record: dict[str, Any]) -> None:
+    """Each output folder belongs to one run: refuse to mix settings in it."""
+    path = out / RUN_FILE
+    if not path.exists():
+        return
+    try:
+        found = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise DemoError(f"{path} is corrupted ({err}); delete it to plan into {out} with these settings, "
+                        "or use another --out folder") from None
+    diff = sorted(k for k in record if found.get(k) != record[k])
+    if diff:
+        raise DemoError(f"{out} holds a plan run with other settings ({', '.join(diff)} differ); "
+                        "use another --out folder")
 
 
 def run_plan(run: PlanRun, out: str | Path, address: str | None = None, use_ray: bool | None = None,
@@ -123,11 +129,15 @@ def run_plan(run: PlanRun, out: str | Path, address: str | None = None, use_ray:
     """Plan every unfinished episode of `run` into `out`; returns the summary of all of them."""
     start = time.perf_counter()
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     env = dexterous.make(run.env_id)
     check_plannable(env)
-    _check_run_file(out, run, env.spec.id)
-    pending = [k for k in range(run.episodes) if not _complete(episode_path(out, k))]
+    record = _run_record(run, env.spec.id)  # settings are checked before out is made: a refusal leaves nothing
+    out.mkdir(parents=True, exist_ok=True)
+    _check_run_file(out, record)
+    finished_before = _finished_episodes(out, run)  # before plan.json is written: a stranger claims nothing
+    if not (out / RUN_FILE).exists():
+        (out / RUN_FILE).write_text(json.dumps(record, indent=1) + "\n")
+    pending = [k for k in range(run.episodes) if k not in finished_before]
     if use_ray is None:
         use_ray = address is not None or len(pending) > 1
     bars: dict[int, tqdm] = {}
@@ -166,8 +176,24 @@ def run_plan(run: PlanRun, out: str | Path, address: str | None = None, use_ray:
     )
 
 
-def _complete(path: Path) -> bool:
-    return path.exists() and Demonstration.load(path).complete
+def _finished_episodes(out: Path, run: PlanRun) -> set[int]:
+    """The numbers of the folder's finished episodes, after checking every episode file against run.
+
+    A finished file is taken as this run's result and an unfinished one is resumed, so a
+    stranger (another planner or config, or seed 1's episode renamed episode 0) is
+    refused by name rather than reported as this run's.
+    """
+    config, finished = run.config(), set()
+    for path in sorted(out.glob("episode_*.npz")):
+        number = re.fullmatch(r"episode_(\d+)\.npz", path.name)
+        if number is None:
+            raise DemoError(f"{path} is not named as an episode of a plan run (episode_NNNN.npz); "
+                            f"move it out of {out}")
+        demo = Demonstration.load(path)
+        check_same_run(demo, path, run.env_id, run.seed + int(number[1]), config, run.planner)
+        if demo.complete:
+            finished.add(int(number[1]))
+    return finished
 
 
 def connect_ray(address: str | None) -> None:

@@ -11,6 +11,7 @@ absolute position control in [−1, 1] and a goal.
 
 from __future__ import annotations
 
+import dataclasses
 from abc import abstractmethod
 from collections.abc import Mapping
 from typing import Any, NamedTuple
@@ -18,7 +19,9 @@ from typing import Any, NamedTuple
 import gymnasium
 import mujoco
 import numpy as np
+from gymnasium.envs.registration import EnvSpec
 
+from dexterous.envs.registry import resolve_alias
 from dexterous.render import SceneRenderer
 from dexterous.scenes.builder import build_model
 from dexterous.scenes.indices import SceneIndices, scene_indices
@@ -46,6 +49,7 @@ class TaskEnv(gymnasium.Env):
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 25}
+    _spec: EnvSpec | None = None
 
     goal_size: int = 0
     """Length of the goal vector kept in snapshots."""
@@ -116,8 +120,19 @@ class TaskEnv(gymnasium.Env):
 
     # ----- the shared machinery ----------------------------------------------------------
     @property
+    def spec(self) -> EnvSpec | None:
+        """The spec `gymnasium.make` gave, with max_episode_steps = episode_steps: the
+        environment truncates its episodes itself (see dexterous.envs.registry)."""
+        return self._spec
+
+    @spec.setter
+    def spec(self, spec: EnvSpec | None) -> None:
+        self._spec = None if spec is None else dataclasses.replace(spec, max_episode_steps=self.episode_steps)
+
+    @property
     def env_id(self) -> str:
-        return self.spec.id if self.spec is not None else type(self).__name__
+        """The canonical id, also where an alias made the environment: its snapshots fit the canonical one."""
+        return resolve_alias(self.spec.id) if self.spec is not None else type(self).__name__
 
     def validate_action(self, action: Any) -> np.ndarray:
         action = np.asarray(action, dtype=np.float64)

@@ -94,27 +94,35 @@ def versions() -> dict[str, str]:
     return {p: version(p) for p in PACKAGES}
 
 
-def open_figure_dir(root: str | Path, figure: FigureConfig) -> Path:
-    """The figure's folder under root, created with its manifest or checked against it.
+def figure_dir(root: str | Path, figure: FigureConfig) -> Path:
+    """The figure's folder under root, checked against its manifest where it has one; creates nothing.
 
     A figure may grow over its records' life: more seeds, tasks or methods (e.g. TOPDM+
     beside the paper's planners), and new wording of its title or of the paper's numbers.
-    The manifest is then rewritten to the grown config. Anything that changes what a
-    recorded run did (the budget, the metrics, a recorded method's definition, a recorded
-    task's planning length) is refused by name.
+    Anything that changes what a recorded run did (the budget, the metrics, a recorded
+    method's definition, a recorded task's planning length) is refused by name.
     """
     folder = Path(root) / figure.name
-    path = folder / MANIFEST
     config = json.loads(json.dumps(figure.to_json()))  # tuples become lists, as on disk
-    if path.exists():
-        manifest = read_manifest(folder)
-        stored = with_added_fields(manifest["config"])
+    if (folder / MANIFEST).exists():
+        stored = with_added_fields(read_manifest(folder)["config"])
         differ = _changes_to_records(stored, config)
         if differ:
             raise ResultsError(f"{folder} holds {figure.name} results made with other settings "
                                f"({', '.join(differ)} differ, e.g. budget {stored['budget']['name']!r}); "
                                "use another --out directory")
-        if stored != config:
+    return folder
+
+
+def open_figure_dir(root: str | Path, figure: FigureConfig) -> Path:
+    """The figure's folder under root (see `figure_dir`), created with its manifest, or its
+    manifest rewritten to the figure's config when the figure has grown."""
+    folder = figure_dir(root, figure)
+    path = folder / MANIFEST
+    config = json.loads(json.dumps(figure.to_json()))
+    if path.exists():
+        manifest = read_manifest(folder)
+        if with_added_fields(manifest["config"]) != config:
             _write_atomically(path, json.dumps({**manifest, "config": config}, indent=1, ensure_ascii=False) + "\n")
         return folder
     folder.mkdir(parents=True, exist_ok=True)
@@ -175,6 +183,8 @@ def read_runs(folder: str | Path) -> list[RunRecord]:
         return []
     records = []
     for number, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip():  # a blank line, e.g. one left at the end by an editor, holds no run
+            continue
         try:
             records.append(RunRecord.from_json(json.loads(line)))
         except (json.JSONDecodeError, TypeError, KeyError) as err:

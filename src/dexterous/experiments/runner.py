@@ -32,7 +32,8 @@ import numpy as np
 from tqdm import tqdm
 
 from dexterous.experiments.configs import FigureConfig, Method, task_name
-from dexterous.experiments.results import ResultsError, RunRecord, open_figure_dir, read_runs, record_run
+from dexterous.experiments.results import (ResultsError, RunRecord, figure_dir, open_figure_dir, read_runs,
+                                          record_run)
 
 if TYPE_CHECKING:
     from dexterous.planning import TOPDMConfig
@@ -196,11 +197,11 @@ def reproduce(figure: FigureConfig, out: str | Path, address: str | None = None,
     if max_runs is not None and max_runs < 1:
         raise ValueError(f"max_runs must be ≥ 1 (None: all), got {max_runs}")
     start = time.perf_counter()
-    folder = open_figure_dir(out, figure)
-    records = {r.key: r for r in read_runs(folder)}
+    records = {r.key: r for r in read_runs(figure_dir(out, figure))}  # none where the folder is not made yet
     before = len(records)
     specs = select(figure, [s for s in runs_of(figure) if s.key not in records], tasks, methods)
     _check_demos_are_coming(figure, specs, records)
+    folder = open_figure_dir(out, figure)  # after the checks: a refused selection leaves no folder behind
     budget = len(specs) if max_runs is None else max_runs
     bar = tqdm(total=len(runs_of(figure)), initial=before, unit="run", desc=figure.name, disable=not progress)
 

@@ -74,6 +74,10 @@ class HERRecipe:
     def make_eval_env(self, render_mode: str | None = None, **kwargs) -> gymnasium.Env:
         return Float32Observation(dexterous.make(self.env_id, render_mode=render_mode, **kwargs))
 
+    def sources(self) -> dict[str, str]:
+        """HER learns from its own experience only: no files to check on resume."""
+        return {}
+
     def make_model(self, env: VecEnv) -> RandomActionTD3:
         config = self.config
         return RandomActionTD3(

@@ -29,9 +29,12 @@ normaliser and appends each result to evaluations.jsonl).
 from __future__ import annotations
 
 import json
+import os
+import pickle
 import random
 import shutil
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -68,6 +71,11 @@ class Recipe(Protocol):
     def make_train_env(self) -> gymnasium.Env: ...
 
     def make_eval_env(self, render_mode: str | None = None, **kwargs) -> gymnasium.Env: ...
+
+    def sources(self) -> dict[str, str]:
+        """Content digests of the files the run learns from, by name (TD3: its demonstration
+        episodes); a checkpoint records them and resuming from other files is refused."""
+        ...
 
     def make_model(self, env: VecEnv) -> TD3: ...
 
@@ -120,11 +128,12 @@ def train(config: OffPolicyConfig, out: str | Path, progress: bool = True) -> Tr
     _claim(out, config)
     th.set_num_threads(config.torch_threads)
     checkpoint = latest_checkpoint(out)
+    sources = recipe.sources()
     if checkpoint is None:
         venv = _normalized(env, config)
         model = recipe.make_model(venv)
     else:
-        model, venv = _resume(recipe, checkpoint, env)
+        model, venv = _resume(recipe, checkpoint, env, sources)
     resumed_from = model.num_timesteps
     evaluated = {r["steps"] for r in _keep_evaluations(out, resumed_from)}
     model.set_logger(configure(str(out / TENSORBOARD), ["tensorboard"]))
@@ -156,7 +165,7 @@ def train(config: OffPolicyConfig, out: str | Path, progress: bool = True) -> Tr
         _log(model, scalars)
         if target % config.checkpoint_every == 0 or target == config.steps:
             start = time.perf_counter()
-            _save_checkpoint(out, model, venv)
+            _save_checkpoint(out, model, venv, sources)
             seconds["checkpoint"] += time.perf_counter() - start
         bar.update(target - steps)
     bar.close()
@@ -208,7 +217,8 @@ def read_config(run_dir: str | Path) -> OffPolicyConfig:
     path = Path(run_dir) / CONFIG
     if not path.is_file():
         raise ValueError(f"{run_dir} is not a training run (no {CONFIG}); make one with `dexterous train`")
-    return config_from_json(json.loads(path.read_text()))
+    return config_from_json(_read_json(path, "restore it from a copy, or rerun the `dexterous train` command "
+                                              "that made the run (with the same settings) to rewrite it"))
 
 
 def read_evaluations(run_dir: str | Path) -> list[dict[str, Any]]:
@@ -216,20 +226,50 @@ def read_evaluations(run_dir: str | Path) -> list[dict[str, Any]]:
     path = Path(run_dir) / EVALUATIONS
     if not path.is_file():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    records = []
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path} line {number} is damaged ({err}); delete that line: resuming the run "
+                             "makes again the evaluations after its last checkpoint") from None
+    return records
 
 
 def _claim(out: Path, config: OffPolicyConfig) -> None:
-    """One run per directory: refuse other settings; only `steps` may change (extending a run)."""
+    """One run per directory: refuse other settings; only `steps` may change, and only upwards
+    (extending a run: the steps done cannot be undone)."""
     path = out / CONFIG
     record = json.loads(json.dumps(config.to_json()))
     if path.exists():
-        found = json.loads(path.read_text())
+        found = _read_json(path, "restore it, or train into another --out folder")
         differ = sorted(k for k in set(record) | set(found) if k != "steps" and found.get(k) != record.get(k))
         if differ:
             raise ValueError(f"{out} holds a run with other settings ({', '.join(differ)} differ); use another "
                              "--out folder (only --steps may change, to extend a run)")
-    path.write_text(json.dumps(record, indent=1) + "\n")
+    checkpoint = latest_checkpoint(out)
+    done = 0 if checkpoint is None else _read_state(checkpoint)["steps"]
+    if config.steps < done:
+        raise ValueError(f"{out} has trained {done:,} steps already, more than --steps {config.steps:,}: "
+                         f"use --steps {done} or more to extend the run, or train into another --out folder")
+    _write_atomically(path, json.dumps(record, indent=1) + "\n")
+
+
+def _read_json(path: Path, remedy: str) -> Any:
+    """The JSON in path; a damaged file raises ValueError naming it and the remedy."""
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path} is damaged ({err}); {remedy}") from None
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Temporary file + rename: an interruption never leaves half a file."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
 
 
 def _keep_evaluations(out: Path, steps: int) -> list[dict[str, Any]]:
@@ -249,7 +289,7 @@ def latest_checkpoint(out: str | Path) -> Path | None:
     return None
 
 
-def _save_checkpoint(out: Path, model: TD3, venv: VecNormalize) -> None:
+def _save_checkpoint(out: Path, model: TD3, venv: VecNormalize, sources: dict[str, str]) -> None:
     tmp, final, old = out / (CHECKPOINT + ".tmp"), out / CHECKPOINT, out / (CHECKPOINT + ".old")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
@@ -258,7 +298,8 @@ def _save_checkpoint(out: Path, model: TD3, venv: VecNormalize) -> None:
     venv.save(str(tmp / "normalizer.pkl"))
     env = venv.venv.envs[0]
     env.unwrapped.snapshot().save(tmp / "env.npz")
-    state: dict[str, Any] = {"steps": model.num_timesteps, "rng": _rng_state(model), "restarts": None}
+    state: dict[str, Any] = {"steps": model.num_timesteps, "rng": _rng_state(model), "restarts": None,
+                             "sources": sources}
     restarts = find_wrapper(env, DemoRestarts)
     if restarts is not None:
         saved = restarts.get_state()
@@ -275,16 +316,38 @@ def _save_checkpoint(out: Path, model: TD3, venv: VecNormalize) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _resume(recipe: Recipe, checkpoint: Path, env: gymnasium.Env) -> tuple[TD3, VecNormalize]:
+def _check_sources(checkpoint: Path, recorded: dict[str, str] | None, sources: dict[str, str]) -> None:
+    """Refuse to resume a run whose demonstration files changed since it started (e.g. planned again).
+
+    recorded is None for a checkpoint written before dexterous recorded its sources.
+    """
+    if recorded is None or recorded == sources:
+        return
+    changes = ([f"{name} changed" for name in sorted(recorded.keys() & sources.keys())
+                if recorded[name] != sources[name]]
+               + [f"{name} removed" for name in sorted(recorded.keys() - sources.keys())]
+               + [f"{name} added" for name in sorted(sources.keys() - recorded.keys())])
+    raise ValueError(f"the run in {checkpoint.parent} was started from other demonstrations than its --demos "
+                     f"folder holds now ({', '.join(changes)}); put those episode files back, "
+                     "or train into another --out folder")
+
+
+def _resume(recipe: Recipe, checkpoint: Path, env: gymnasium.Env,
+            sources: dict[str, str]) -> tuple[TD3, VecNormalize]:
     """The model, normaliser, replay buffer, environment state and RNGs of a checkpoint."""
+    state = _read_state(checkpoint)
+    _check_sources(checkpoint, state.get("sources"), sources)
     inner = DummyVecEnv([lambda: env])
     inner.reset()  # gymnasium's order checks want one reset; the state is replaced below
     venv = VecNormalize.load(str(checkpoint / "normalizer.pkl"), inner)
     # force_reset=False keeps the saved last observation; seed=None stops load from reseeding
     model = recipe.model_class.load(checkpoint / "model.zip", env=venv, device="cpu", force_reset=False, seed=None)
-    model.load_replay_buffer(checkpoint / "replay.pkl", truncate_last_traj=False)
+    try:
+        model.load_replay_buffer(checkpoint / "replay.pkl", truncate_last_traj=False)
+    except (OSError, EOFError, pickle.UnpicklingError, ValueError, AttributeError, zipfile.BadZipFile) as err:
+        raise ValueError(f"{checkpoint / 'replay.pkl'} is damaged ({type(err).__name__}: {err}); "
+                         f"{_DAMAGED_CHECKPOINT.format(checkpoint=checkpoint)}") from None
     env.unwrapped.restore(Snapshot.load(checkpoint / "env.npz"))
-    state = json.loads((checkpoint / "state.json").read_text())
     restarts = find_wrapper(env, DemoRestarts)
     if (restarts is None) != (state["restarts"] is None):
         raise ValueError(f"checkpoint {checkpoint} does not match this run's environment (demo restarts)")
@@ -294,6 +357,15 @@ def _resume(recipe: Recipe, checkpoint: Path, env: gymnasium.Env) -> tuple[TD3, 
         restarts.set_state(RestartState(**state["restarts"], ongoing=ongoing_snapshot))
     _set_rng_state(model, state["rng"])
     return model, venv
+
+
+_DAMAGED_CHECKPOINT = ("delete the folder {checkpoint} to resume from the checkpoint before it where one is "
+                       "left ({checkpoint}.old), else to train the run again from the start")
+
+
+def _read_state(checkpoint: Path) -> dict[str, Any]:
+    """A checkpoint's state.json; a damaged one is named with what to do."""
+    return _read_json(checkpoint / "state.json", _DAMAGED_CHECKPOINT.format(checkpoint=checkpoint))
 
 
 def _rng_state(model: TD3) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from stable_baselines3.common.noise import NormalActionNoise
 from stable_baselines3.common.vec_env import VecEnv
 
 import dexterous
-from dexterous.demos import Demonstration, load_folder
+from dexterous.demos import Demonstration, episode_digests, load_folder
 from dexterous.rl.configs import OffPolicyConfig, TD3Config
 from dexterous.rl.episodes import Policy, run_episode
 from dexterous.rl.wrappers import ActionCoupling, DemoRestarts, Float32Observation
@@ -68,6 +68,10 @@ class TD3Recipe:
 
     def make_eval_env(self, render_mode: str | None = None, **kwargs) -> gymnasium.Env:
         return self.make_env(restarts=False, render_mode=render_mode, **kwargs)
+
+    def sources(self) -> dict[str, str]:
+        """Digests of the demonstration episode files (none without demos)."""
+        return episode_digests(self.config.demos) if self.config.demos is not None else {}
 
     def make_model(self, env: VecEnv) -> TD3:
         return TD3("MlpPolicy", env, **td3_kwargs(self.config, env.action_space.shape[0]))

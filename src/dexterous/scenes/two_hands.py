@@ -68,6 +68,14 @@ class HeldStart:
     object_quat: Mapping[ObjectShape, Quat]
     """The object's start orientation (w first), by shape; its position is the placement's."""
 
+    def __reduce__(self):
+        """Pickle the read-only mappings as dicts (a mappingproxy does not pickle), read-only again when loaded."""
+        return _held_start, (dict(self.joints), dict(self.object_quat))
+
+
+def _held_start(joints: dict[str, float], object_quat: dict[ObjectShape, Quat]) -> HeldStart:
+    return HeldStart(MappingProxyType(joints), MappingProxyType(object_quat))
+
 
 @dataclass(frozen=True)
 class TwoHandLayout:

@@ -19,6 +19,7 @@ import mujoco
 import numpy as np
 
 STATE_SPEC = mujoco.mjtState.mjSTATE_INTEGRATION
+FORMAT = "dexterous.snapshot"
 FORMAT_VERSION = 1
 _ARRAYS = ("state", "goal", "prev_action")
 
@@ -65,7 +66,7 @@ class Snapshot:
     def save(self, path: str | Path) -> Path:
         """Write the snapshot as an .npz file (no pickle); returns the path written."""
         path = Path(path)
-        meta = {"format": "dexterous.snapshot", "version": FORMAT_VERSION, "env_id": self.env_id,
+        meta = {"format": FORMAT, "version": FORMAT_VERSION, "env_id": self.env_id,
                 "step": self.step, "rng_state": self.rng_state}
         with path.open("wb") as f:
             np.savez(f, meta=np.array(json.dumps(meta)), **{n: getattr(self, n) for n in _ARRAYS})
@@ -86,7 +87,7 @@ class Snapshot:
                 f"snapshot file {path} is truncated or corrupted ({type(err).__name__}: {err}); "
                 "save the snapshot again with Snapshot.save"
             ) from None
-        if meta.get("format") != "dexterous.snapshot" or meta.get("version") != FORMAT_VERSION:
+        if meta.get("format") != FORMAT or meta.get("version") != FORMAT_VERSION:
             raise SnapshotError(
                 f"{path} is not a dexterous snapshot of format version {FORMAT_VERSION} "
                 f"(found format={meta.get('format')!r}, version={meta.get('version')!r})"
