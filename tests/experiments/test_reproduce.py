@@ -161,12 +161,14 @@ def test_a_figure_plans_its_shorter_episodes_and_scores_them_at_their_last_step(
     assert record.final_success == float(demo.successes[3]) and record.ret == float(np.sum(demo.rewards))
 
 
-def test_a_manifest_from_before_plan_steps_reads_as_whole_episodes(tmp_path):
+def test_a_manifest_from_before_plan_steps_and_paper_fraction_reads_as_before(tmp_path):
     figure = dataclasses.replace(SMALL, methods=(HER_NEW,))
     reproduce(figure, tmp_path, parallel=False, progress=False)
     manifest = tmp_path / "fig2" / MANIFEST
     old = json.loads(manifest.read_text())
     del old["config"]["plan_steps"]
+    for method in old["config"]["methods"]:
+        del method["paper_fraction"]
     manifest.write_text(json.dumps(old))
     assert reproduce(figure, tmp_path, parallel=False, progress=False).finished_before == 1
     with pytest.raises(ResultsError, match=r"other settings \(plan_steps differ"):

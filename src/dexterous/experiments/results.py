@@ -29,7 +29,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from dexterous.experiments.configs import FigureConfig
+from dexterous.experiments.configs import FigureConfig, Method
 
 FORMAT = "dexterous.experiments"
 VERSION = 1
@@ -148,15 +148,23 @@ def _changes_to_records(stored: dict[str, Any], config: dict[str, Any]) -> list[
 
 
 def with_added_fields(config: dict[str, Any]) -> dict[str, Any]:
-    """A manifest's figure config with the FigureConfig fields added since it was written
-    (e.g. plan_steps) at their defaults: the defaults are what that older version ran."""
-    added = {}
-    for f in dataclasses.fields(FigureConfig):
-        if f.name not in config and f.default_factory is not dataclasses.MISSING:
-            added[f.name] = json.loads(json.dumps(f.default_factory()))
-        elif f.name not in config and f.default is not dataclasses.MISSING:
-            added[f.name] = json.loads(json.dumps(f.default))
-    return {**added, **config}
+    """A manifest's figure config with the FigureConfig and Method fields added since it was
+    written (e.g. plan_steps, paper_fraction) at their defaults: the defaults are what that
+    older version ran."""
+    grown = {**_defaults(FigureConfig), **config}
+    grown["methods"] = [{**_defaults(Method), **method} for method in grown["methods"]]
+    return grown
+
+
+def _defaults(cls: type) -> dict[str, Any]:
+    """A dataclass's fields that have defaults, at their defaults, as JSON would hold them."""
+    found = {}
+    for f in dataclasses.fields(cls):
+        if f.default_factory is not dataclasses.MISSING:
+            found[f.name] = json.loads(json.dumps(f.default_factory()))
+        elif f.default is not dataclasses.MISSING:
+            found[f.name] = json.loads(json.dumps(f.default))
+    return found
 
 
 def read_manifest(folder: str | Path) -> dict[str, Any]:
