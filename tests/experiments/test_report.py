@@ -135,3 +135,26 @@ def test_success_bars_carry_the_wilson_interval(results):
     values, low, high = _bar_values([summary.cell(BLOCK, "TOPDM")], "final_success")
     assert values[0] == pytest.approx(200 / 3)
     assert (low[0], high[0]) == pytest.approx((20.77, 93.85), abs=0.01)
+
+
+def test_the_efficiency_figure_plots_success_or_return_against_env_steps_per_real_step(results):
+    from dexterous.experiments.plots import _efficiency
+    from dexterous.experiments.summary import load_summary
+
+    egg, spin = "dexterous/EggHandOver-v1", "dexterous/PenSpin-v1"
+    make_figure(results, "efficiency", [plan(egg, "TOPDM 1/100", 0, 5.0, 0.0), plan(egg, "TOPDM 1/100", 1, 7.0, 1.0),
+                                        plan(egg, "TOPDM+ 1/33", 0, 9.0, 1.0), plan(spin, "TOPDM+ 1/100", 0, 30.0, None)])
+    _, summary = load_summary(results / "efficiency")
+    axes = _efficiency(summary).axes
+
+    def points(ax, label: str) -> tuple[list[float], list[float]]:
+        (container,) = [c for c in ax.containers if c.get_label() == label]
+        line = container.lines[0]
+        return list(line.get_xdata()), list(line.get_ydata())
+
+    assert points(axes[0], "TOPDM (2 of 3 seeds)") == ([1000 / 75], [50.0])  # 1000 env steps over 75 steps
+    assert points(axes[0], "TOPDM+ (1 of 3 seeds)") == ([1000 / 75], [100.0])
+    assert points(axes[2], "TOPDM+ (1 of 3 seeds)") == ([10.0], [30.0])  # PenSpin: 1000 over its 100 steps
+    assert "TOPDM (0 of 3 seeds)" in [t.get_text() for t in axes[2].get_legend().get_texts()]
+    assert axes[2].get_ylabel() == "mean return (first 100 steps)" and axes[0].get_xscale() == "log"
+    assert draw_figure(results / "efficiency")[0].exists()

@@ -9,7 +9,9 @@ display, safe in worker processes. What is drawn follows the paper's figure:
 - fig 5 (PenSpin): training curves (median line, min–max band, x = env steps) with each
   planning method's mean return as a horizontal line over a light min–max band;
 - appendix B: one training curve per run, coloured by method;
-- other return-only figures (appendix C): bars of the mean return with min–max error bars.
+- other return-only figures (appendix C): bars of the mean return with min–max error bars;
+- efficiency: per task, final-step success (Wilson interval; PenSpin: mean return, min–max)
+  against the env steps simulated per real step, one line per planner.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from matplotlib import rc_context
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from dexterous.experiments.configs import seeds_text, task_name
+from dexterous.experiments.configs import FigureConfig, seeds_text, task_name
+from dexterous.experiments.runner import RunSpec, planner_config
 from dexterous.experiments.summary import FigureSummary, MethodSummary, load_summary
 
 _COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:olive")
@@ -44,6 +47,8 @@ def draw_figure(figure_dir: str | Path) -> list[Path]:
 
 
 def _drawer(summary: FigureSummary) -> Callable[[FigureSummary], Figure]:
+    if summary.figure.name == "efficiency":
+        return _efficiency
     if "final_success" in summary.figure.metrics:
         return _bars
     return {"fig5": _curves_and_levels, "appB": _per_run}.get(summary.figure.name, _bars)
@@ -163,3 +168,44 @@ def _curve_axes(ax: Axes, task: str) -> None:
     ax.set_xlabel("environment steps")
     ax.set_ylabel("mean return per episode")
     ax.legend(fontsize=8)
+
+
+def _efficiency(summary: FigureSummary) -> Figure:
+    """Per task: success (or return, where there is no success) against env steps per real step."""
+    figure = summary.figure
+    fig, _ = _curve_figure(summary)
+    planners = list(dict.fromkeys(c.method.label.split(" 1/")[0] for c in summary.cells))
+    colours = {p: _COLOURS[i % len(_COLOURS)] for i, p in enumerate(planners)}
+    for ax, task in zip(fig.axes, figure.tasks):
+        cells = [c for c in summary.cells if c.task == task]
+        success = any(c.success is not None for c in cells)
+        for planner in planners:
+            points = []
+            for cell in (c for c in cells if c.method.label.split(" 1/")[0] == planner and c.finished):
+                steps = planner_config(figure, RunSpec(task, cell.method, 0)).episode_length
+                x = np.mean([r.env_steps for r in cell.runs]) / steps
+                if success:
+                    low, high = cell.success_interval
+                    points.append((x, 100 * cell.success, 100 * low, 100 * high, cell.finished))
+                else:
+                    points.append((x, cell.mean_return, cell.min_return, cell.max_return, cell.finished))
+            points.sort()
+            label = f"{planner} ({', '.join(str(p[4]) for p in points) or 0} of {figure.n_seeds} seeds)"
+            if not points:
+                ax.plot([], [], color=colours[planner], label=label)
+                continue
+            x, y, low, high, _ = (np.array(column, dtype=float) for column in zip(*points))
+            ax.errorbar(x, y, yerr=[y - low, high - y], color=colours[planner], marker="o", capsize=3, label=label)
+        ax.set_xscale("log")
+        ax.set_title(task_name(task), fontsize=9)
+        ax.set_xlabel("env steps simulated per real step")
+        ax.set_ylabel("final-step success rate (%)" if success else f"mean return ({_episode_text(figure, task)})")
+        ax.legend(fontsize=7)
+    fig.suptitle(_title(summary), fontsize=9)
+    return fig
+
+
+def _episode_text(figure: FigureConfig, task: str) -> str:
+    """"first 100 steps" where the figure plans part of the episode, else "per episode"."""
+    steps = figure.plan_steps.get(task)
+    return f"first {steps} steps" if steps else "per episode"
