@@ -1,4 +1,5 @@
 import os
+import re
 
 os.environ.setdefault("MUJOCO_GL", "egl")
 
@@ -11,7 +12,36 @@ import dexterous  # noqa: E402
 
 @pytest.fixture(params=dexterous.env_ids())
 def env_id(request) -> str:
-    """Every registered environment id."""
+    """Every registered environment id: for rewards, the registry and the spec."""
+    return request.param
+
+
+DENSE_IDS = [env_id for env_id in dexterous.env_ids() if "Sparse-" not in env_id]
+"""The ids whose physics is their own: a Sparse twin has its dense twin's physics, reset and
+observation, and differs only in its reward (which the tests over `env_id` cover)."""
+
+
+@pytest.fixture(params=DENSE_IDS)
+def dense_env_id(request) -> str:
+    """Every environment id except the Sparse twins: for physics, resets and observations."""
+    return request.param
+
+
+def family(env_id: str) -> str:
+    """`EggHandOverSparse-v1` → `HandOver`, `TwoPenCatchUnderArm-v1` → `TwoCatchUnderArm`."""
+    name = env_id.split("/")[1].rsplit("-v", 1)[0].removesuffix("Sparse")
+    two_hand = re.fullmatch(r"(Two)?(?:Egg|Block|Pen)(HandOver|Catch\w+)", name)
+    return "".join(filter(None, two_hand.groups())) if two_hand else name
+
+
+FAMILY_IDS = list({family(env_id): env_id for env_id in reversed(DENSE_IDS)}.values())[::-1]
+"""The first dense id of each family (scene layout): for checks whose cost is per id and whose
+outcome depends only on the scene, such as gymnasium's check_env and rendering."""
+
+
+@pytest.fixture(params=FAMILY_IDS)
+def family_env_id(request) -> str:
+    """One environment id per family."""
     return request.param
 
 

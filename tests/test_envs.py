@@ -10,7 +10,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import dexterous
-from conftest import flat, random_actions
+from conftest import family as _family, flat, random_actions
 from dexterous.envs.registry import ENTRIES
 
 SPEC_DIMS = {
@@ -29,22 +29,15 @@ ENDS_EARLY = {"Humanoid"}
 """Families whose episodes terminate (a fall); tests/test_humanoid.py covers their ends."""
 
 
-def _family(env_id: str) -> str:
-    """`EggHandOverSparse-v1` → `HandOver`, `TwoPenCatchUnderArm-v1` → `TwoCatchUnderArm`."""
-    name = env_id.split("/")[1].rsplit("-v", 1)[0].removesuffix("Sparse")
-    two_hand = re.fullmatch(r"(Two)?(?:Egg|Block|Pen)(HandOver|Catch\w+)", name)
-    return "".join(filter(None, two_hand.groups())) if two_hand else name
-
-
-def test_check_env(env_id):
-    env = gymnasium.make(env_id, render_mode="rgb_array")
+def test_check_env(family_env_id):
+    env = gymnasium.make(family_env_id, render_mode="rgb_array")
     with pytest.warns(UserWarning):  # only the warnings about unbounded Box observations
         check_env(env.unwrapped)
 
 
-def test_dimensions_match_spec(env_id):
-    env = gymnasium.make(env_id)
-    obs_dim, act_dim, goal_dim, steps = SPEC_DIMS[_family(env_id)]
+def test_dimensions_match_spec(dense_env_id):
+    env = gymnasium.make(dense_env_id)
+    obs_dim, act_dim, goal_dim, steps = SPEC_DIMS[_family(dense_env_id)]
     obs, _ = env.reset(seed=0)
     assert env.action_space.shape == (act_dim,)
     if goal_dim:
@@ -52,7 +45,7 @@ def test_dimensions_match_spec(env_id):
         assert obs["achieved_goal"].shape == obs["desired_goal"].shape == (goal_dim,)
     else:
         assert obs.shape == (obs_dim,)
-    if _family(env_id) in ENDS_EARLY:
+    if _family(dense_env_id) in ENDS_EARLY:
         return
     truncations = []
     for a in random_actions(env, steps, seed=1):
@@ -62,9 +55,9 @@ def test_dimensions_match_spec(env_id):
     assert truncations == [False] * (steps - 1) + [True]
 
 
-def test_seeded_episodes_are_identical(env_id):
+def test_seeded_episodes_are_identical(dense_env_id):
     def run():
-        env = gymnasium.make(env_id)
+        env = gymnasium.make(dense_env_id)
         obs, _ = env.reset(seed=123)
         out = [flat(obs)]
         for a in random_actions(env, 15, seed=7):
@@ -76,15 +69,15 @@ def test_seeded_episodes_are_identical(env_id):
     assert all(np.array_equal(a, b) for a, b in zip(first, second))
 
 
-def test_different_seeds_give_different_starts(env_id):
-    env = gymnasium.make(env_id)
+def test_different_seeds_give_different_starts(dense_env_id):
+    env = gymnasium.make(dense_env_id)
     a = flat(env.reset(seed=1)[0])
     b = flat(env.reset(seed=2)[0])
     assert not np.array_equal(a, b)
 
 
-def test_observations_share_no_memory(env_id):
-    env = gymnasium.make(env_id)
+def test_observations_share_no_memory(dense_env_id):
+    env = gymnasium.make(dense_env_id)
     first, _ = env.reset(seed=0)
     second, *_ = env.step(env.action_space.sample())
     parts = [first, second] if not isinstance(first, dict) else [*first.values(), *second.values()]
@@ -96,11 +89,11 @@ def test_observations_share_no_memory(env_id):
     assert np.array_equal(flat(first), before)
 
 
-def test_no_observation_element_is_constant(env_id):
-    if _family(env_id) == "Humanoid":
+def test_no_observation_element_is_constant(dense_env_id):
+    if _family(dense_env_id) == "Humanoid":
         pytest.skip("v5's observation holds constants by design: body masses in cinert, and the "
                     "external forces of bodies that have not touched the floor")
-    env = gymnasium.make(env_id)
+    env = gymnasium.make(dense_env_id)
     obs, _ = env.reset(seed=0)
     key = "observation" if isinstance(obs, dict) else None
     history = [obs[key] if key else obs]
@@ -111,8 +104,8 @@ def test_no_observation_element_is_constant(env_id):
     assert constant.size == 0, f"constant observation elements: {constant.tolist()}"
 
 
-def test_render_is_a_nonblank_image(env_id):
-    env = gymnasium.make(env_id, render_mode="rgb_array", width=160, height=120)
+def test_render_is_a_nonblank_image(family_env_id):
+    env = gymnasium.make(family_env_id, render_mode="rgb_array", width=160, height=120)
     env.reset(seed=0)
     image = env.render()
     assert image.shape == (120, 160, 3) and image.dtype == np.uint8
@@ -120,8 +113,8 @@ def test_render_is_a_nonblank_image(env_id):
     env.close()
 
 
-def test_goal_ghost_is_drawn_where_the_goal_is(env_id):
-    env = gymnasium.make(env_id).unwrapped
+def test_goal_ghost_is_drawn_where_the_goal_is(dense_env_id):
+    env = gymnasium.make(dense_env_id).unwrapped
     env.reset(seed=0)
     if env.goal.size == 0:
         assert env.model.nmocap == 0  # no goal, no ghost

@@ -12,6 +12,7 @@ from dexterous.experiments.results import read_runs
 from dexterous.experiments.runner import reproduce
 
 ray = pytest.importorskip("ray")
+pytestmark = pytest.mark.slow  # starting Ray costs tens of seconds; `pytest -m slow` runs these
 BLOCK = "dexterous/HandManipulateBlockFull-v1"
 
 

@@ -22,8 +22,8 @@ def _same(a, b):
     return all(np.array_equal(x[0], y[0]) and x[1:] == y[1:] for x, y in zip(a, b, strict=True))
 
 
-def test_restore_then_replay_is_identical(env_id):
-    env = gymnasium.make(env_id)
+def test_restore_then_replay_is_identical(dense_env_id):
+    env = gymnasium.make(dense_env_id)
     env.reset(seed=11)
     _rollout(env, random_actions(env, 7, seed=1))
     snap = env.unwrapped.snapshot()
@@ -34,12 +34,12 @@ def test_restore_then_replay_is_identical(env_id):
     assert _same(first, _rollout(env, actions))
 
 
-def test_restore_into_a_fresh_env_and_reset_rng(env_id):
+def test_restore_into_a_fresh_env_and_reset_rng(dense_env_id):
     """A snapshot carries the step count and RNG: truncation and the next reset agree too."""
-    env = gymnasium.make(env_id)
+    env = gymnasium.make(dense_env_id)
     env.reset(seed=4)
     snap = env.unwrapped.snapshot()
-    other = gymnasium.make(env_id)
+    other = gymnasium.make(dense_env_id)
     other.reset(seed=99)
     other.unwrapped.restore(snap)
     actions = random_actions(env, 5, seed=5)
@@ -47,8 +47,8 @@ def test_restore_into_a_fresh_env_and_reset_rng(env_id):
     assert np.array_equal(flat(env.reset()[0]), flat(other.reset()[0]))
 
 
-def test_snapshot_pickles_and_round_trips_through_a_file(env_id, tmp_path):
-    env = gymnasium.make(env_id)
+def test_snapshot_pickles_and_round_trips_through_a_file(dense_env_id, tmp_path):
+    env = gymnasium.make(dense_env_id)
     env.reset(seed=0)
     env.step(env.action_space.sample())
     snap = env.unwrapped.snapshot()

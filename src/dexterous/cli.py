@@ -60,6 +60,15 @@ def _plan(args: argparse.Namespace) -> None:
         print(f"wrote {record_demonstration(args.out, args.video)}")
 
 
+def _inspect(args: argparse.Namespace) -> None:
+    from dexterous.demos import Demonstration, inspect_demonstration, load_folder
+
+    demos = load_folder(args.path) if args.path.is_dir() else [Demonstration.load(args.path)]
+    print(f"{args.path}: {len(demos)} episode{'s' if len(demos) != 1 else ''} of {demos[0].env_id}")
+    for demo in demos:
+        print(inspect_demonstration(demo).row())
+
+
 def _export_minari(args: argparse.Namespace) -> None:
     from dexterous.demos.minari_export import export_minari
 
@@ -201,6 +210,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--author-email", default=None, help="author contact stored in the dataset")
     export.add_argument("--code-permalink", default=None, help="link to the code that planned the episodes")
     export.set_defaults(func=_export_minari)
+    inspect = sub.add_parser("inspect", help="per demonstration episode: steps with the object in hand, its turns "
+                                             "about body x, reward per step, final success")
+    inspect.add_argument("path", type=Path, help="a demonstration folder or one episode file")
+    inspect.set_defaults(func=_inspect)
     _add_rl_commands(sub)
     _add_experiment_commands(sub)
     return parser

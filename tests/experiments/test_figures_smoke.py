@@ -1,7 +1,8 @@
 """Every figure end to end at the smoke budget, through the command line: runs, PNG, table.
 
-fig5 (plans, TD3, TD3 restarting from the figure's own plans) and appC run by default;
-the others take a minute or more each on 2 cores and are marked slow.
+Each takes from tens of seconds (fig5: plans, TD3, TD3 restarting from the figure's own
+plans; appC) to minutes on 2 cores, so all are marked slow (`pytest -m slow`); the
+default run covers `reproduce` through tests/experiments/test_reproduce.py.
 """
 
 from __future__ import annotations
@@ -14,10 +15,8 @@ from dexterous.experiments.configs import FIGURES, figure_config
 from dexterous.experiments.results import read_runs
 from dexterous.experiments.runner import runs_of
 
-FAST = ("fig5", "appC")
-
-
-@pytest.mark.parametrize("name", [n if n in FAST else pytest.param(n, marks=pytest.mark.slow) for n in FIGURES])
+@pytest.mark.slow
+@pytest.mark.parametrize("name", FIGURES)
 def test_a_figure_runs_end_to_end_and_is_reported(name, tmp_path, capsys):
     out = tmp_path / "smoke"
     assert main(["reproduce", name, "--budget", "smoke", "--out", str(out), "--no-ray"]) == 0

@@ -18,33 +18,13 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from dexterous.envs.rotations import quat_multiply
+from dexterous.demos.play import body_x_turns, spin_windows
 from dexterous.rl.episodes import run_episode
 from dexterous.rl.runs import load_policy
 from dexterous.video import frame_writer
 
 WINDOW = 250
 """Steps per reported return: PenSpin's episode length."""
-
-
-def body_x_turns(quats: np.ndarray) -> np.ndarray:
-    """Accumulated rotation about the body x axis, in turns, from (T+1, 4) orientations (w first).
-
-    Each step's rotation in the body frame is r = conj(q_t) ⊗ q_{t+1}; its rotation vector's
-    x component is the angle turned about body x in that step (exact for a pure x
-    rotation; unambiguous while a step turns less than half a turn, i.e. |ω| < 78 rad/s at
-    0.04 s per step). Returns (T+1,) with 0 first.
-    """
-    quats = np.asarray(quats, dtype=np.float64)
-    if quats.ndim != 2 or quats.shape[1] != 4 or len(quats) < 1:
-        raise ValueError(f"quats must have shape (T+1, 4), got {quats.shape}")
-    conj = quats[:-1] * np.array([1.0, -1.0, -1.0, -1.0])
-    rel = quat_multiply(conj.T, quats[1:].T).T
-    rel *= np.where(rel[:, :1] < 0.0, -1.0, 1.0)  # the shorter way round
-    sin_half = np.linalg.norm(rel[:, 1:], axis=1)
-    angle = 2.0 * np.arctan2(sin_half, rel[:, 0])
-    about_x = np.divide(angle * rel[:, 1], sin_half, out=np.zeros_like(angle), where=sin_half > 0.0)
-    return np.concatenate([[0.0], np.cumsum(about_x)]) / (2.0 * np.pi)
 
 
 @dataclass(frozen=True)
@@ -62,24 +42,6 @@ class SpinEpisode:
     `object_lost` false): a pen spinning on the floor earns reward but is not in hand."""
     window_turns: list[float]
     """Per window, the object's rotation about its body x axis (turns; signed)."""
-
-
-def spin_windows(rewards: np.ndarray, quats: np.ndarray, lost: np.ndarray,
-                 window: int = WINDOW) -> tuple[list[float], list[int], list[float]]:
-    """Per window of `window` steps: the return, the steps in hand and the turns.
-
-    rewards (T,) and lost (T,) are after each step; quats (T+1, 4) the object's orientation
-    at the reset and after each step. The last window may be shorter.
-    """
-    rewards, lost = np.asarray(rewards, dtype=np.float64), np.asarray(lost, dtype=bool)
-    if not (rewards.shape == lost.shape == (len(quats) - 1,)):
-        raise ValueError(f"need rewards (T,), lost (T,) and quats (T+1, 4), got {rewards.shape}, {lost.shape}, "
-                         f"{np.shape(quats)}")
-    turns = body_x_turns(quats)
-    starts = range(0, len(rewards), window)
-    return ([float(rewards[k:k + window].sum()) for k in starts],
-            [int((~lost[k:k + window]).sum()) for k in starts],
-            [float(turns[min(k + window, len(rewards))] - turns[k]) for k in starts])
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,102 @@
+"""How an object fared in an episode: steps in the hand, turns about its body x axis.
+
+PenSpin's reward pays ω_x − 15·|Δz| whether the pen spins in the hand or on the floor, so
+its return alone cannot say whether a demonstration or a policy spins the pen: these
+measures can. `inspect_demonstration` reads them from a demonstration's exact states
+(restored one by one), `spin_windows` from a run of a policy (`dexterous evaluate`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+import dexterous
+from dexterous.demos.format import Demonstration
+from dexterous.envs.rotations import quat_multiply
+
+
+def body_x_turns(quats: np.ndarray) -> np.ndarray:
+    """Accumulated rotation about the body x axis, in turns, from (T+1, 4) orientations (w first).
+
+    Each step's rotation in the body frame is r = conj(q_t) ⊗ q_{t+1}; its rotation vector's
+    x component is the angle turned about body x in that step (exact for a pure x
+    rotation; unambiguous while a step turns less than half a turn, i.e. |ω| < 78 rad/s at
+    0.04 s per step). Returns (T+1,) with 0 first.
+    """
+    quats = np.asarray(quats, dtype=np.float64)
+    if quats.ndim != 2 or quats.shape[1] != 4 or len(quats) < 1:
+        raise ValueError(f"quats must have shape (T+1, 4), got {quats.shape}")
+    conj = quats[:-1] * np.array([1.0, -1.0, -1.0, -1.0])
+    rel = quat_multiply(conj.T, quats[1:].T).T
+    rel *= np.where(rel[:, :1] < 0.0, -1.0, 1.0)  # the shorter way round
+    sin_half = np.linalg.norm(rel[:, 1:], axis=1)
+    angle = 2.0 * np.arctan2(sin_half, rel[:, 0])
+    about_x = np.divide(angle * rel[:, 1], sin_half, out=np.zeros_like(angle), where=sin_half > 0.0)
+    return np.concatenate([[0.0], np.cumsum(about_x)]) / (2.0 * np.pi)
+
+
+def spin_windows(rewards: np.ndarray, quats: np.ndarray, lost: np.ndarray,
+                 window: int = 250) -> tuple[list[float], list[int], list[float]]:
+    """Per window of `window` steps: the return, the steps in hand and the turns.
+
+    rewards (T,) and lost (T,) are after each step; quats (T+1, 4) the object's orientation
+    at the reset and after each step. The last window may be shorter.
+    """
+    rewards, lost = np.asarray(rewards, dtype=np.float64), np.asarray(lost, dtype=bool)
+    if not (rewards.shape == lost.shape == (len(quats) - 1,)):
+        raise ValueError(f"need rewards (T,), lost (T,) and quats (T+1, 4), got {rewards.shape}, {lost.shape}, "
+                         f"{np.shape(quats)}")
+    turns = body_x_turns(quats)
+    starts = range(0, len(rewards), window)
+    return ([float(rewards[k:k + window].sum()) for k in starts],
+            [int((~lost[k:k + window]).sum()) for k in starts],
+            [float(turns[min(k + window, len(rewards))] - turns[k]) for k in starts])
+
+
+@dataclass(frozen=True)
+class EpisodePlay:
+    """One demonstration's object play."""
+
+    seed: int
+    """Reset seed of the episode."""
+    steps: int
+    """Real steps recorded."""
+    in_hand: int
+    """Steps after which the object was in play (the task's `object_lost` false)."""
+    first_lost: int | None
+    """The first step after which the object was out of play; None if it never was."""
+    turns: float
+    """Rotation of the (first) object about its body x axis over the episode (turns, signed)."""
+    reward_per_step: float
+    """Mean reward per step (the environment's, i.e. the paper's)."""
+    final_success: bool | None
+    """Success at the last step; None for tasks without a success measure."""
+
+    def row(self) -> str:
+        lost = "never" if self.first_lost is None else f"step {self.first_lost}"
+        success = "" if self.final_success is None else f", final success {self.final_success}"
+        return (f"seed {self.seed}: {self.steps} steps, in hand {self.in_hand}/{self.steps} (lost: {lost}), "
+                f"{self.turns:.2f} turns, {self.reward_per_step:.3f} reward per step{success}")
+
+
+def inspect_demonstration(demo: Demonstration) -> EpisodePlay:
+    """The object's play in demo, read from its recorded states (nothing is simulated)."""
+    env = dexterous.make(demo.env_id).unwrapped
+    indices = getattr(env, "indices", None)  # Humanoid has no object
+    quat = indices.objects[0].qpos[3:7] if indices is not None and indices.objects else None
+    quats, lost = [], []
+    for t in range(demo.num_steps + 1):
+        env.restore(demo.snapshot(t))
+        if quat is not None:
+            quats.append(env.data.qpos[quat].copy())
+        if t:
+            lost.append(bool(env.object_lost(env.data.qpos[None], env.goal[None])[0]))
+    lost_steps = np.flatnonzero(lost)
+    return EpisodePlay(
+        seed=demo.seed, steps=demo.num_steps, in_hand=int(demo.num_steps - len(lost_steps)),
+        first_lost=int(lost_steps[0]) + 1 if len(lost_steps) else None,
+        turns=float(body_x_turns(np.array(quats))[-1]) if quats else 0.0,
+        reward_per_step=float(np.mean(demo.rewards)) if demo.num_steps else 0.0,
+        final_success=bool(demo.successes[-1]) if env.has_success and demo.num_steps else None)

@@ -1,0 +1,29 @@
+"""Object play of demonstrations: steps in hand, turns and reward per step, from the exact states."""
+
+import numpy as np
+
+import dexterous
+from dexterous.cli import main
+from dexterous.demos import inspect_demonstration, load_folder
+from dexterous.demos.play import body_x_turns
+
+
+def test_inspection_reads_the_recorded_states(demo_folder, capsys):
+    (demo,) = load_folder(demo_folder)
+    play = inspect_demonstration(demo)
+    env = dexterous.make(demo.env_id).unwrapped
+    lost, quats = [], []
+    for t in range(demo.num_steps + 1):
+        env.restore(demo.snapshot(t))
+        quats.append(env.data.qpos[env.indices.objects[0].qpos[3:7]].copy())
+        lost.append(env.data.qpos[env.indices.objects[0].qpos[2]] < 0.05)  # PenSpin's LOST_HEIGHT
+    assert play.steps == demo.num_steps == 250 and play.final_success is None
+    assert play.in_hand <= demo.num_steps - int(np.sum(lost[1:]))  # lost below 0.05 m, or too far from rest
+    assert play.first_lost is None or 1 <= play.first_lost <= demo.num_steps
+    assert play.turns == body_x_turns(np.array(quats))[-1]
+    assert play.reward_per_step == np.mean(demo.rewards)
+
+    assert main(["inspect", str(demo_folder)]) == 0
+    out = capsys.readouterr().out
+    assert f"{demo_folder}: 1 episode of dexterous/PenSpin-v1" in out
+    assert f"seed {demo.seed}: 250 steps, in hand {play.in_hand}/250" in out and "reward per step" in out
