@@ -106,6 +106,12 @@ def _evaluate(args: argparse.Namespace) -> None:
         print(f"wrote {args.video}")
 
 
+def _export_policy(args: argparse.Namespace) -> None:
+    from dexterous.rl import export_policy
+
+    print(f"wrote {export_policy(args.run, args.out)}")
+
+
 def _curves(args: argparse.Namespace) -> None:
     from dexterous.rl import plot_runs
 
@@ -273,13 +279,20 @@ def _add_rl_commands(sub) -> None:
         parser.set_defaults(func=_train)
     evaluate = sub.add_parser("evaluate", help="run a trained policy past its episode: returns per 250 steps, "
                                                "turns of the object about its body x axis")
-    evaluate.add_argument("run", type=Path, help="run directory of `dexterous train`")
+    evaluate.add_argument("run", type=Path, help="run directory of `dexterous train`, or a policy folder "
+                                                 "of `dexterous export-policy` (e.g. data/policies/pen_spin)")
     evaluate.add_argument("--episodes", type=int, default=10, help="episodes (resets seed, seed + 1, ...)")
     evaluate.add_argument("--steps", type=int, default=1000, help="steps per episode (past the 250-step limit)")
     evaluate.add_argument("--seed", type=int, default=0, help="reset seed of episode 0")
     evaluate.add_argument("--video", type=Path, default=None, help="mp4 of the first episode")
     evaluate.add_argument("--json", type=Path, default=None, help="also write the report as JSON")
     evaluate.set_defaults(func=_evaluate)
+    export_policy = sub.add_parser("export-policy", help="copy a run's latest policy (model, normaliser, config; "
+                                                         "no replay buffer) into a small folder to share")
+    export_policy.add_argument("run", type=Path, help="run directory of `dexterous train`")
+    export_policy.add_argument("--out", type=Path, required=True, help="policy folder to write (new, or a policy "
+                                                                       "folder to replace)")
+    export_policy.set_defaults(func=_export_policy)
     curves = sub.add_parser("curves", help="learning curves (median, min-max band over runs) into a PNG")
     curves.add_argument("runs", nargs="+", type=Path, help="run directories")
     curves.add_argument("--out", type=Path, required=True, help="PNG to write")

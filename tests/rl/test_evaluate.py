@@ -117,3 +117,20 @@ def test_video_runs_a_trained_policy(cli_runs, tmp_path, capsys):
     assert frames.shape == (10, 64, 64, 3) and frames.std() > 1.0
     assert main(["video", "PenSpin-v1", "--run", str(cli_runs / "demos0"), "--out", str(video)]) == 2
     assert "give exactly one of: an environment id, --demo" in capsys.readouterr().err
+
+
+def test_an_exported_policy_acts_as_its_run_and_is_evaluated_alone(cli_runs, tmp_path, capsys):
+    from dexterous.rl import export_policy, load_policy
+
+    folder = tmp_path / "policies" / "pen_spin"
+    assert main(["export-policy", str(cli_runs / "demos0"), "--out", str(folder)]) == 0
+    assert sorted(p.name for p in folder.rglob("*") if p.is_file()) == [
+        "config.json", "model.zip", "normalizer.pkl", "policy.json"]  # no replay buffer
+    assert json.loads((folder / "policy.json").read_text())["steps"] == 60
+    obs, _ = load_policy(folder).recipe.make_eval_env().reset(seed=3)
+    assert np.array_equal(load_policy(folder)(obs), load_policy(cli_runs / "demos0")(obs))
+    report = evaluate_run(folder, episodes=1, steps=12, seed=7, progress=False)
+    assert report.episodes == evaluate_run(cli_runs / "demos0", episodes=1, steps=12, seed=7, progress=False).episodes
+    export_policy(cli_runs / "demos1", folder)  # a policy folder may be replaced
+    with pytest.raises(ValueError, match="exists and is not a policy folder: choose a new --out"):
+        export_policy(cli_runs / "demos0", cli_runs / "plain")

@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from dexterous.demos.play import body_x_turns, spin_windows
 from dexterous.rl.episodes import run_episode
-from dexterous.rl.runs import load_policy
+from dexterous.rl.policies import load_policy
 from dexterous.video import frame_writer
 
 WINDOW = 250

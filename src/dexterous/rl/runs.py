@@ -385,33 +385,3 @@ def _set_rng_state(model: TD3, state: dict[str, Any]) -> None:
     version, internal, gauss = state["python"]
     random.setstate((version, tuple(internal), gauss))
     model.action_space.np_random.bit_generator.state = state["action_space"]
-
-
-# ----- trained policies ---------------------------------------------------------------------
-@dataclass
-class TrainedPolicy:
-    """A run's latest policy with its normaliser, ready to act on the recipe's eval env."""
-
-    config: OffPolicyConfig
-    recipe: Recipe
-    model: TD3
-    normalizer: VecNormalize
-
-    def __post_init__(self) -> None:
-        self._act = make_policy(self.model, self.normalizer)
-
-    def __call__(self, obs) -> np.ndarray:
-        return self._act(obs)
-
-
-def load_policy(run_dir: str | Path) -> TrainedPolicy:
-    """Load a run's latest checkpointed policy (without its replay buffer)."""
-    config = read_config(run_dir)
-    checkpoint = latest_checkpoint(run_dir)
-    if checkpoint is None:
-        raise ValueError(f"{run_dir} has no checkpoint yet: train longer than checkpoint_every or to the end")
-    recipe = recipe_for(config)
-    normalizer = VecNormalize.load(str(checkpoint / "normalizer.pkl"), DummyVecEnv([recipe.make_eval_env]))
-    normalizer.training = False
-    model = recipe.model_class.load(checkpoint / "model.zip", env=normalizer, device="cpu", buffer_size=1)
-    return TrainedPolicy(config, recipe, model, normalizer)

@@ -1,0 +1,85 @@
+"""Trained policies: load a run's latest one, or export it as a small folder to ship.
+
+A policy folder holds what acting needs and nothing else: the run's `config.json`, the
+model (actor and critics, without the replay buffer) and the observation normaliser under
+`policy/`, and `policy.json` saying where it came from. `load_policy` reads a training
+run and a policy folder alike, so `dexterous evaluate` and `dexterous video --run` take
+either; e.g. data/policies/pen_spin ships with the package's repository.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from stable_baselines3 import TD3
+from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
+
+from dexterous.rl.configs import OffPolicyConfig
+from dexterous.rl.runs import CONFIG, Recipe, latest_checkpoint, make_policy, read_config, read_evaluations, recipe_for
+
+POLICY = "policy"
+"""A policy folder's subfolder with model.zip and normalizer.pkl."""
+PROVENANCE = "policy.json"
+"""A policy folder's record of the run, step and evaluation it was exported from."""
+FILES = ("model.zip", "normalizer.pkl")
+
+
+@dataclass
+class TrainedPolicy:
+    """A run's latest policy with its normaliser, ready to act on the recipe's eval env."""
+
+    config: OffPolicyConfig
+    recipe: Recipe
+    model: TD3
+    normalizer: VecNormalize
+
+    def __post_init__(self) -> None:
+        self._act = make_policy(self.model, self.normalizer)
+
+    def __call__(self, obs) -> np.ndarray:
+        return self._act(obs)
+
+
+def load_policy(path: str | Path) -> TrainedPolicy:
+    """Load the policy of a training run (its latest checkpoint) or of a policy folder."""
+    config = read_config(path)
+    folder = latest_checkpoint(path)
+    if folder is None and (Path(path) / POLICY / FILES[0]).is_file():
+        folder = Path(path) / POLICY
+    if folder is None:
+        raise ValueError(f"{path} has no checkpoint yet: train longer than checkpoint_every or to the end")
+    recipe = recipe_for(config)
+    normalizer = VecNormalize.load(str(folder / "normalizer.pkl"), DummyVecEnv([recipe.make_eval_env]))
+    normalizer.training = False
+    model = recipe.model_class.load(folder / "model.zip", env=normalizer, device="cpu", buffer_size=1)
+    return TrainedPolicy(config, recipe, model, normalizer)
+
+
+def export_policy(run_dir: str | Path, out: str | Path) -> Path:
+    """Write run_dir's latest policy into the policy folder out (see the module docstring).
+
+    out must not exist yet, or already be a policy folder (which is replaced), so that a
+    typo never overwrites a training run.
+    """
+    run_dir, out = Path(run_dir), Path(out)
+    read_config(run_dir)
+    checkpoint = latest_checkpoint(run_dir)
+    if checkpoint is None:
+        raise ValueError(f"{run_dir} has no checkpoint to export yet: train longer than checkpoint_every")
+    if out.exists() and not (out / PROVENANCE).is_file():
+        raise ValueError(f"{out} exists and is not a policy folder: choose a new --out")
+    shutil.rmtree(out, ignore_errors=True)
+    (out / POLICY).mkdir(parents=True)
+    shutil.copy2(run_dir / CONFIG, out / CONFIG)
+    for name in FILES:
+        shutil.copy2(checkpoint / name, out / POLICY / name)
+    state = json.loads((checkpoint / "state.json").read_text())
+    evaluations = read_evaluations(run_dir)
+    provenance = {"run": str(run_dir), "steps": state["steps"],
+                  "last_evaluation": evaluations[-1] if evaluations else None}
+    (out / PROVENANCE).write_text(json.dumps(provenance, indent=1) + "\n")
+    return out
