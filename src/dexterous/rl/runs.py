@@ -50,8 +50,8 @@ from stable_baselines3 import TD3
 from stable_baselines3.common.logger import configure
 from stable_baselines3.common.utils import safe_mean
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecMonitor, VecNormalize
-from tqdm import tqdm
 
+from dexterous.progress import progress_bar
 from dexterous.rl.configs import OffPolicyConfig, config_from_json
 from dexterous.rl.episodes import Policy
 from dexterous.rl.her import HERRecipe
@@ -147,8 +147,8 @@ def train(config: OffPolicyConfig, out: str | Path, progress: bool = True) -> Tr
     has_success = env.unwrapped.has_success
     seconds = {"learn": 0.0, "eval": 0.0, "checkpoint": 0.0}
     last: dict[str, Any] | None = None
-    bar = tqdm(total=config.steps, initial=resumed_from, unit="step", disable=not progress,
-               desc=f"{config.algo} {recipe.env_id}")
+    bar = progress_bar(total=config.steps, initial=resumed_from, unit="step", disable=not progress,
+                       desc=f"{config.algo} {recipe.env_id}")
     while True:
         steps = model.num_timesteps
         if steps % config.eval_every == 0 and steps not in evaluated:
