@@ -6,7 +6,8 @@ time) / evaluator time. TOPDM and MPPI plan --steps real steps each per round, t
 interleaved (benchmarks.common); we report the median overhead over rounds with its
 spread. Target ≤ 10% at N = 1000, τ = 20. Writes benchmarks/results/planner_overhead.json.
 
-    python -m benchmarks.planner_overhead [--env ID …] [--n 1000] [--horizon 20] [--iterations 2] [--steps 1] [--rounds 3]
+    python -m benchmarks.planner_overhead [--env ID …] [--n 1000] [--horizon 20] [--iterations 2] [--steps 1]
+                                          [--rounds 3]
     python -m benchmarks.planner_overhead --env dexterous/PenSpin-v1 --n 8 --horizon 2 --rounds 1   # a quick check
 """
 

@@ -72,7 +72,8 @@ def test_env_step_refuses_to_play_on_after_a_divergence():
     bad = dataclasses.replace(snap, state=state)
     for _ in range(2):  # the second divergence of one MjData is caught too
         env.unwrapped.restore(bad)
-        with pytest.raises(SimulationDivergedError, match=r"PenSpin-v1 diverged at step 1: MuJoCo found a bad QVEL .*call reset\(\) or restore\(\)"):
+        with pytest.raises(SimulationDivergedError,
+                           match=r"PenSpin-v1 diverged at step 1: MuJoCo found a bad QVEL .*call reset\(\) or restore\(\)"):
             env.step(np.zeros(20))
         with pytest.raises(SimulationDivergedError):  # not from MuJoCo's auto-reset pose
             env.step(np.zeros(20))
