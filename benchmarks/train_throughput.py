@@ -7,27 +7,27 @@ action coupling, float32 observations, the running observation normaliser and th
 chunked learn loop with TensorBoard logging; its evaluations and checkpoints are timed
 separately and left out (they are periodic, not per step). The replay buffer holds
 100k transitions in both (its capacity does not change the per-step cost, and our
-end-of-run checkpoint writes it). Runs alternate, `--repeats` times each; the best rate
-of each side is compared. Target: overhead ≤ 10%. Writes
-benchmarks/results/train_throughput.json.
+end-of-run checkpoint writes it). One run of each side per round, the rounds interleaved
+(benchmarks.common); the overhead bare/ours − 1 of each round is summarised by its median
+and spread. Target: overhead ≤ 10%. Writes benchmarks/results/train_throughput.json.
 
-    python -m benchmarks.train_throughput [--random 1000] [--train 3000] [--repeats 2]
+    python -m benchmarks.train_throughput [--random 1000] [--train 3000] [--rounds 3]
+    python -m benchmarks.train_throughput --random 50 --train 50 --rounds 1   # a quick check
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import itertools
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import torch as th
 from stable_baselines3 import TD3
 
 import dexterous
-from benchmarks.common import write_results
+from benchmarks.common import interleaved, load_average, spread, write_results
 from dexterous.demos.runner import PlanRun, run_plan
 from dexterous.rl import TD3Config, train
 from dexterous.rl.td3 import td3_kwargs
@@ -53,31 +53,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--random", type=int, default=1000, help="initial random steps")
     parser.add_argument("--train", type=int, default=3000, help="training steps after them")
-    parser.add_argument("--repeats", type=int, default=2, help="runs of each side, alternating")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of one run of each side")
     args = parser.parse_args()
     steps = args.random + args.train
-    load_before = os.getloadavg()[0]  # the 2 cores are shared: say how busy they were
+    load_before = load_average()  # the 2 cores are shared: say how busy they were
     with tempfile.TemporaryDirectory() as tmp:
         demos = Path(tmp) / "demos"
         run_plan(PlanRun(ENV, preset="smoke", threads=1), demos, use_ray=False, progress=False)
         config = TD3Config(demos=str(demos), steps=steps, learning_starts=args.random, buffer_size=100_000,
                            eval_every=steps, eval_episodes=1, checkpoint_every=steps)
-        rates: dict[str, list[float]] = {"ours": [], "bare": []}
-        for k in range(args.repeats):
-            rates["bare"].append(bare(config))
-            rates["ours"].append(ours(config, Path(tmp) / f"run{k}"))
-            print(f"repeat {k}: bare SB3 {rates['bare'][-1]:.1f} env steps/s, ours {rates['ours'][-1]:.1f}")
-    best = {side: max(r) for side, r in rates.items()}
-    overhead = best["bare"] / best["ours"] - 1.0
-    print(f"best: bare SB3 {best['bare']:.1f} env steps/s, ours {best['ours']:.1f}: overhead {overhead:.1%} "
-          f"(target ≤ 10%)")
-    figures = {"env": ENV, "random_steps": args.random, "train_steps": args.train, "repeats": args.repeats,
+        fresh = itertools.count()  # each of our runs in a new folder: an existing one would resume
+        rates = interleaved({"bare": lambda: bare(config),
+                             "ours": lambda: ours(config, Path(tmp) / f"run{next(fresh)}")}, args.rounds)
+    overhead = spread([b / o - 1.0 for b, o in zip(rates["bare"], rates["ours"])])
+    for k, (b, o) in enumerate(zip(rates["bare"], rates["ours"])):
+        print(f"round {k}: bare SB3 {b:.1f} env steps/s, ours {o:.1f}")
+    print(f"overhead median {overhead['median']:.1%} [{overhead['min']:.1%}, {overhead['max']:.1%}] over "
+          f"{args.rounds} rounds (target ≤ 10%)")
+    figures = {"env": ENV, "random_steps": args.random, "train_steps": args.train, "rounds": args.rounds,
                "hidden": list(config.hidden), "batch_size": config.batch_size, "torch_threads": config.torch_threads,
-               "bare_env_steps_per_s": [round(r, 1) for r in rates["bare"]],
-               "ours_env_steps_per_s": [round(r, 1) for r in rates["ours"]],
-               "overhead": round(overhead, 4), "overhead_target": 0.10,
-               "median_overhead": round(float(np.median(rates["bare"]) / np.median(rates["ours"]) - 1.0), 4),
-               "load_average_1min": {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)}}
+               "bare_env_steps_per_s": spread(rates["bare"], 1), "ours_env_steps_per_s": spread(rates["ours"], 1),
+               "overhead": overhead, "overhead_target": 0.10,
+               "load_average_1min": {"before": load_before, "after": load_average()}}
     print(f"wrote {write_results('train_throughput', figures)}")
 
 

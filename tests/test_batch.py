@@ -45,21 +45,43 @@ def test_threads_and_persistence_do_not_change_results():
             assert np.array_equal(reference.successes, result.successes)
 
 
-def test_a_diverged_rollout_scores_minus_infinity():
+def _pen_spin_blown_up():
+    """A PenSpin snapshot and its twin whose pen spins at 1e30 rad/s: MuJoCo flags that
+    state at the first substep and resets the simulation."""
     env = gymnasium.make("dexterous/PenSpin-v1")
     env.reset(seed=0)
     snap = env.unwrapped.snapshot()
-    evaluator = BatchEvaluator(env, nthread=1)
     state = snap.state.copy()
-    # blow the pen's velocity up: MuJoCo flags the state and resets that simulation
     qvel_start = 1 + env.unwrapped.model.nq  # state = (time, qpos, qvel, ...)
     state[qvel_start + env.unwrapped.indices.objects[0].qvel[3]] = 1e30
     bad = type(snap)(env_id=snap.env_id, state=state, goal=snap.goal, step=snap.step,
                      prev_action=snap.prev_action, rng_state=snap.rng_state)
+    return env, snap, bad
+
+
+def test_a_diverged_rollout_scores_minus_infinity():
+    env, snap, bad = _pen_spin_blown_up()
+    evaluator = BatchEvaluator(env, nthread=1)
     result = evaluator.evaluate(bad, np.zeros((3, 4, 20)))
     assert np.all(result.rewards == -np.inf) and not result.successes.any()
     fine = evaluator.evaluate(snap, np.zeros((3, 4, 20)))
     assert np.all(np.isfinite(fine.rewards))
+
+
+@pytest.mark.parametrize("persistent", [True, False])
+@pytest.mark.parametrize("early_out", [False, True])
+def test_a_reused_evaluator_catches_every_divergence(persistent, early_out):
+    # MuJoCo's reset zeroes the warning counters, so after a first divergence a slot's
+    # count stays at 1 through the next: planners keep their evaluator between calls
+    env, snap, bad = _pen_spin_blown_up()
+    evaluator = BatchEvaluator(env, nthread=1, persistent=persistent)
+    for _ in range(2):
+        result = evaluator.evaluate(bad, np.zeros((3, 4, 20)), early_out=early_out)
+        # early_out stops a diverged rollout, whose later rewards stay unwritten
+        assert np.all(result.rewards[:, 0] == -np.inf) and not result.successes.any()
+        assert np.all(result.rewards.sum(axis=1) == -np.inf)
+        fine = evaluator.evaluate(snap, np.zeros((3, 4, 20)), early_out=early_out)
+        assert np.all(np.isfinite(fine.rewards))
 
 
 @pytest.mark.parametrize("shape, message", [

@@ -1,8 +1,16 @@
 """The command line: listing, video, and errors that say what is wrong."""
 
-import imageio.v3 as iio
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
 
-from dexterous.cli import main
+import imageio.v3 as iio
+import pytest
+
+import dexterous
+from dexterous.cli import build_parser, main
 
 
 def test_envs_lists_every_id_with_dims(capsys):
@@ -50,3 +58,62 @@ def test_video_of_a_two_hand_scene(tmp_path):
     out = tmp_path / "catch.mp4"
     assert main(["video", "TwoBlockCatchUnderArm-v1", "--out", str(out), "--steps", "2", "--width", "80", "--height", "64"]) == 0
     assert iio.imread(out).shape == (3, 64, 80, 3)
+
+
+def _run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """`python -m dexterous.cli ARGS` on this tree's code, its output piped (not a terminal)."""
+    env = {**os.environ, "PYTHONPATH": str(Path(dexterous.__file__).parents[1]), "OMP_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-m", "dexterous.cli", *args], capture_output=True, text=True, env=env,
+                          cwd=cwd, timeout=600)
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out == f"dexterous {dexterous.__version__}\n"
+
+
+def _parsers(parser: argparse.ArgumentParser, name: str = "dexterous"):
+    """(name, parser) of the command line and of every subcommand, nested ones included."""
+    yield name, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub_name, sub in action.choices.items():
+                yield from _parsers(sub, f"{name} {sub_name}")
+
+
+def test_every_flag_of_every_subcommand_has_help_and_shows_its_default():
+    parsers = dict(_parsers(build_parser()))
+    assert {"dexterous plan", "dexterous train td3", "dexterous train her", "dexterous reproduce"} <= parsers.keys()
+    for name, parser in parsers.items():
+        for action in parser._actions:
+            assert action.help, f"{name} {'/'.join(action.option_strings) or action.dest} has no help"
+    assert "(default: topdm)" in parsers["dexterous plan"].format_help()
+    assert "(default: 0)" in parsers["dexterous plan"].format_help()  # --seed: a default of 0 is shown too
+
+
+@pytest.mark.parametrize("command", ["plan", "reproduce", "train td3", "train her", "evaluate"])
+def test_every_long_command_takes_no_progress(command):
+    parsers = dict(_parsers(build_parser()))
+    assert "--no-progress" in parsers[f"dexterous {command}"]._option_string_actions
+
+
+def test_the_parser_imports_no_torch_sb3_or_matplotlib(tmp_path):
+    code = ("import sys, dexterous.cli; dexterous.cli.build_parser(); "
+            "print([m for m in ('torch', 'stable_baselines3', 'matplotlib') if m in sys.modules])")
+    env = {**os.environ, "PYTHONPATH": str(Path(dexterous.__file__).parents[1])}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_piped_plan_output_reads_as_plain_lines(tmp_path):
+    done = _run_cli("plan", "PenSpin-v1", "--preset", "smoke", "--no-ray", "--threads", "1",
+                    "--out", str(tmp_path / "demos"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    for stream in (done.stdout, done.stderr):
+        assert "\r" not in stream and "\x1b" not in stream
+    progress = [line for line in done.stderr.splitlines() if line.startswith("episode 0:")]
+    assert progress and "?step/s" in progress[0]  # the first line shows no rate, rather than a bogus one
+    assert "100%" in progress[-1]

@@ -1,11 +1,14 @@
 """Bad input gets an error that says what is wrong and how to fix it."""
 
+import dataclasses
+
 import gymnasium
 import numpy as np
 import pytest
 
 import dexterous
 from dexterous.envs.registry import UnknownEnvError
+from dexterous.sim.divergence import SimulationDivergedError
 
 
 def test_unknown_env_id_lists_and_suggests():
@@ -58,3 +61,26 @@ def test_missing_hand_assets_say_how_to_fix(monkeypatch):
     finally:
         monkeypatch.undo()
         assets.assets_root.cache_clear()
+
+
+def test_env_step_refuses_to_play_on_after_a_divergence():
+    env = gymnasium.make("dexterous/PenSpin-v1")
+    env.reset(seed=0)
+    snap = env.unwrapped.snapshot()
+    state = snap.state.copy()
+    state[1 + env.unwrapped.model.nq + env.unwrapped.indices.objects[0].qvel[3]] = 1e30  # the pen's spin
+    bad = dataclasses.replace(snap, state=state)
+    for _ in range(2):  # the second divergence of one MjData is caught too
+        env.unwrapped.restore(bad)
+        with pytest.raises(SimulationDivergedError,
+                           match=r"PenSpin-v1 diverged at step 1: MuJoCo found a bad QVEL .*call reset\(\) or restore\(\)"):
+            env.step(np.zeros(20))
+        with pytest.raises(SimulationDivergedError):  # not from MuJoCo's auto-reset pose
+            env.step(np.zeros(20))
+    env.unwrapped.restore(snap)
+    env.step(np.zeros(20))
+    env.unwrapped.restore(bad)
+    with pytest.raises(SimulationDivergedError):
+        env.step(np.zeros(20))
+    env.reset(seed=0)
+    env.step(np.zeros(20))

@@ -1,4 +1,9 @@
-"""The `dexterous` command line."""
+"""The `dexterous` command line.
+
+Building the parser imports no torch, stable-baselines3 or matplotlib (each command
+imports what it runs), so `--help`, `--version` and `envs` start in well under a second
+(benchmarks/cli_startup.py).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ import gymnasium
 
 import dexterous
 from dexterous.planning.configs import PLANNERS
+from dexterous.progress import LOG_INTERVAL
 
 
 def _envs(args: argparse.Namespace) -> None:
@@ -52,7 +58,8 @@ def _plan(args: argparse.Namespace) -> None:
 
     run = PlanRun(env_id=args.env, planner=args.planner, preset=args.preset, kappa=args.kappa,
                   episodes=args.episodes, seed=args.seed, threads=args.threads)
-    summary = run_plan(run, args.out, address=args.address, use_ray=False if args.no_ray else None)
+    summary = run_plan(run, args.out, address=args.address, use_ray=False if args.no_ray else None,
+                       progress=not args.no_progress)
     print(summary)
     if args.video:
         from dexterous.video import record_demonstration
@@ -97,7 +104,8 @@ def _train(args: argparse.Namespace) -> None:
 def _evaluate(args: argparse.Namespace) -> None:
     from dexterous.rl import evaluate_run
 
-    report = evaluate_run(args.run, episodes=args.episodes, steps=args.steps, seed=args.seed, video=args.video)
+    report = evaluate_run(args.run, episodes=args.episodes, steps=args.steps, seed=args.seed, video=args.video,
+                          progress=not args.no_progress)
     print(report)
     if args.json:
         args.json.write_text(json.dumps(report.to_json(), indent=1) + "\n")
@@ -130,7 +138,8 @@ def _reproduce(args: argparse.Namespace) -> None:
     figure = figure_config(args.figure, args.budget, seeds=args.seeds)
     out = args.out or Path("results") / args.budget
     summary = reproduce(figure, out, address=args.address, parallel=False if args.no_ray else None,
-                        max_runs=args.max_runs, nthread=args.threads or None, tasks=args.tasks, methods=args.methods)
+                        max_runs=args.max_runs, nthread=args.threads or None, tasks=args.tasks, methods=args.methods,
+                        progress=not args.no_progress)
     print(summary)
     for path in [*draw_figure(summary.folder), *([] if args.no_videos else write_side_by_side(summary.folder))]:
         print(f"wrote {path}")
@@ -165,9 +174,36 @@ def _add_config_flags(parser: argparse.ArgumentParser, cls: type, skip: tuple[st
         parser.add_argument("--" + f.name.replace("_", "-"), **options)
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each flag's default, except where there is none worth showing (None, a switch's
+    False) or its help already says it in words."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose subcommands' parsers show defaults too (they are made as this class)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
+def _add_no_progress(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress output (in a terminal a bar, in a piped log a line every "
+                             f"{LOG_INTERVAL:.0f} s)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dexterous", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="dexterous", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {dexterous.__version__}",
+                        help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                help="what to do; `dexterous COMMAND --help` for its options")
     sub.add_parser("envs", help="list the registered environments").set_defaults(func=_envs)
     video = sub.add_parser("video", help="render an episode to an mp4: random/zero actions, a demonstration "
                                                 "or a trained policy")
@@ -204,6 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--threads", type=int, default=0, help="physics threads per episode (0: all cores)")
     plan.add_argument("--no-ray", action="store_true", help="run episodes one after another in this process")
     plan.add_argument("--video", type=Path, default=None, help="after planning, write an mp4 of episode 0")
+    _add_no_progress(plan)
     plan.set_defaults(func=_plan)
     export = sub.add_parser("export-minari", help="write a demonstration folder's finished episodes as a Minari "
                                                   "dataset (needs `pip install 'dexterous[minari]'`)")
@@ -255,6 +292,7 @@ def _add_experiment_commands(sub) -> None:
                                 "when several processes share the machine")
     reproduce.add_argument("--no-videos", action="store_true",
                            help="skip the side-by-side TOPDM vs MPPI videos of the best and median seed")
+    _add_no_progress(reproduce)
     reproduce.set_defaults(func=_reproduce)
     report = sub.add_parser("report", help="markdown tables and figures of a results directory, beside the paper's")
     report.add_argument("results", type=Path, help="results directory of `dexterous reproduce` (e.g. results/cpu)")
@@ -266,7 +304,8 @@ def _add_rl_commands(sub) -> None:
     from dexterous.rl.configs import CONFIGS
 
     train = sub.add_parser("train", help="train TD3 (+ demo restarts) or the HER baselines; rerun to resume")
-    algos = train.add_subparsers(dest="algo", required=True)
+    algos = train.add_subparsers(dest="algo", required=True, metavar="ALGO",
+                                 help="the algorithm; `dexterous train ALGO --help` for its options")
     helps = {"td3": "TD3 with action coupling, and demo restarts with --demos (SPEC §5)",
              "her": "DDPG + HER on a goal task's Sparse twin, evaluated on the dense task"}
     for algo, cls in CONFIGS.items():
@@ -274,7 +313,7 @@ def _add_rl_commands(sub) -> None:
         parser.add_argument("env", nargs="?", default=cls.env_id,
                             help=f"environment id, namespace optional (default: {cls.env_id})")
         parser.add_argument("--out", type=Path, required=True, help="run directory (rerun the command to resume)")
-        parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+        _add_no_progress(parser)
         _add_config_flags(parser, cls)
         parser.set_defaults(func=_train)
     evaluate = sub.add_parser("evaluate", help="run a trained policy past its episode: returns per 250 steps, "
@@ -286,6 +325,7 @@ def _add_rl_commands(sub) -> None:
     evaluate.add_argument("--seed", type=int, default=0, help="reset seed of episode 0")
     evaluate.add_argument("--video", type=Path, default=None, help="mp4 of the first episode")
     evaluate.add_argument("--json", type=Path, default=None, help="also write the report as JSON")
+    _add_no_progress(evaluate)
     evaluate.set_defaults(func=_evaluate)
     export_policy = sub.add_parser("export-policy", help="copy a run's latest policy (model, normaliser, config; "
                                                          "no replay buffer) into a small folder to share")

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 import gymnasium
 import imageio
 import numpy as np
-from tqdm import tqdm
 
 import dexterous
+from dexterous.progress import progress_bar
 
 if TYPE_CHECKING:
     from dexterous.demos import Demonstration
@@ -104,7 +104,8 @@ def frame_writer(out: Path, fps: int):
 def _write(env, act: Callable[[Any], np.ndarray], steps: int, out: Path, progress: bool, obs: Any = None) -> Path:
     """Render the current state, then one frame after each of `steps` actions act(obs) chooses."""
     with frame_writer(out, env.metadata["render_fps"]) as writer:
-        bar = tqdm(range(steps), desc=f"{env.unwrapped.env_id} → {out.name}", unit="step", disable=not progress)
+        bar = progress_bar(range(steps), desc=f"{env.unwrapped.env_id} → {out.name}", unit="step",
+                           disable=not progress)
         for frame in rendered(env, act, bar, obs):
             writer.append_data(frame)
     return out

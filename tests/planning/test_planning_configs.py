@@ -99,7 +99,7 @@ def test_mppi_takes_kappa_and_only_mppi():
 
 
 def test_unknown_variant_lists_the_choices():
-    message = "planner must be one of 'topdm', 'mod1+2', 'mod1', 'mppi', got 'cem'"
+    message = "planner must be one of 'topdm', 'mod1+2', 'mod1', 'mppi', 'topdm+', got 'cem'"
     with pytest.raises(ValueError, match=re.escape(message)):
         variant("cem")
 
@@ -183,3 +183,14 @@ def test_unknown_preset_and_env_list_the_choices():
 def test_env_family_strips_namespace_sparse_and_version():
     assert env_family("dexterous/PenCatchUnderarmHardSparse-v1") == "two_hands"
     assert env_family("TwoEggCatchUnderArm") == "two_egg_catch"
+
+
+def test_topdm_plus_is_topdm_with_our_switches_and_the_papers_planners_have_none():
+    plus, topdm = variant("topdm+"), variant("topdm")
+    assert (plus.lost_object, plus.early_out, plus.noise_exponent) == (True, True, 2.0)
+    assert dataclasses.replace(plus, lost_object=False, lost_penalty=0.0, rest_weight=0.0, early_out=False,
+                               noise_exponent=0.0) == topdm
+    for name in ("topdm", "mod1+2", "mod1", "mppi"):
+        config = variant(name)
+        assert not (config.lost_object or config.early_out or config.needs_play)
+        assert config.lost_penalty == config.rest_weight == config.noise_exponent == 0.0

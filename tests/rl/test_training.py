@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from stable_baselines3.common.save_util import load_from_pkl
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from dexterous.demos import DemoError, Demonstration, episode_path, write_index
 from dexterous.rl import HERConfig, TD3Config, load_policy, read_evaluations, train
@@ -16,6 +17,20 @@ from dexterous.rl import HERConfig, TD3Config, load_policy, read_evaluations, tr
 def parameters(run_dir) -> dict[str, np.ndarray]:
     """Every tensor of the run's final policy (actor, critics and their targets)."""
     return {k: v.numpy() for k, v in load_policy(run_dir).model.policy.state_dict().items()}
+
+
+def tensorboard_scalars(run_dir) -> dict[str, list[float]]:
+    """Every scalar of the run's TensorBoard event files, by tag."""
+    values: dict[str, list[float]] = {}
+    for events in sorted((Path(run_dir) / "tb").glob("events.out.tfevents.*")):
+        accumulator = EventAccumulator(str(events))
+        accumulator.Reload()
+        for tag in accumulator.Tags()["scalars"]:
+            values.setdefault(tag, []).extend(e.value for e in accumulator.Scalars(tag))
+    return values
+
+
+SB3_TAGS = {"rollout/ep_rew_mean", "rollout/ep_len_mean", "time/fps", "eval/mean_reward"}
 
 
 def metrics(run_dir) -> list[dict]:
@@ -68,6 +83,17 @@ def test_the_run_directory_holds_config_evaluations_checkpoint_and_tensorboard(r
     policy = load_policy(run)
     assert policy.normalizer.obs_rms.count > 230  # the running statistics were saved with the model
     assert policy.normalizer.clip_obs == 5.0
+
+
+def test_tensorboard_has_sb3s_standard_tags_beside_ours(runs, tiny):
+    root, _, _ = runs
+    scalars = tensorboard_scalars(root / "a")
+    assert SB3_TAGS | {"eval/mean_return", "time/env_steps_per_s", "restarts/p_demo"} <= scalars.keys()
+    assert "rollout/success_rate" not in scalars  # PenSpin has no success to rate
+    assert scalars["eval/mean_reward"] == scalars["eval/mean_return"]
+    # SB3 sees the demo-restart segments (shorter where the episode ended inside one)
+    assert all(0 < length <= tiny.segment_len for length in scalars["rollout/ep_len_mean"])
+    assert all(fps > 0 for fps in scalars["time/fps"])
 
 
 def test_segment_ends_are_truncations_that_the_critic_bootstraps_through(runs):
@@ -153,6 +179,9 @@ def test_her_trains_on_the_sparse_twin_and_is_evaluated_on_the_dense_task(tmp_pa
     records = read_evaluations(tmp_path)
     assert [r["steps"] for r in records] == [0, 80, 160]
     assert all(r["success_rate"] in (0.0, 1.0) and r["mean_return"] > 0 for r in records)  # dense returns
+    scalars = tensorboard_scalars(tmp_path)
+    assert SB3_TAGS | {"rollout/success_rate", "eval/success_rate"} <= scalars.keys()
+    assert scalars["rollout/ep_len_mean"][-1] == 75  # the Sparse twin's whole episodes
     policy = load_policy(tmp_path)
     assert policy.recipe.sparse_id == "dexterous/HandManipulateBlockFullSparse-v1"
     assert policy.recipe.env_id == "dexterous/HandManipulateBlockFull-v1"

@@ -30,6 +30,7 @@ from dexterous.demos.format import DemoError, Demonstration
 from dexterous.demos.mpc import StepReport, check_plannable, check_same_run, plan_episode
 from dexterous.planning import preset
 from dexterous.planning.configs import PLANNERS
+from dexterous.progress import progress_bar
 
 RUN_FILE = "plan.json"
 
@@ -145,11 +146,12 @@ def run_plan(run: PlanRun, out: str | Path, address: str | None = None, use_ray:
     def update(item: tuple) -> None:
         episode, step, total, postfix = item
         bar = bars.get(episode)
-        if bar is None:
-            bar = bars[episode] = tqdm(total=total, desc=f"episode {episode}", unit="step",
-                                       position=len(bars), disable=not progress, leave=True)
-        bar.n = step
-        bar.set_postfix(postfix)
+        if bar is None:  # made at the first report, which comes after a step: its rate is unknown
+            bar = bars[episode] = progress_bar(total=total, initial=step, desc=f"episode {episode}", unit="step",
+                                               postfix=postfix, position=len(bars), disable=not progress,
+                                               leave=True)
+        bar.set_postfix(postfix, refresh=False)
+        bar.update(step - bar.n)
 
     def finished(episode: int) -> None:
         if not episode_path(out, episode).exists():

@@ -26,6 +26,7 @@ from dexterous.render import SceneRenderer
 from dexterous.scenes.builder import build_model
 from dexterous.scenes.indices import SceneIndices, scene_indices
 from dexterous.scenes.spec import CameraView, Scene
+from dexterous.sim.divergence import SimulationDivergedError, clear_divergence, divergence
 from dexterous.sim.snapshot import STATE_SPEC, Snapshot, SnapshotError
 
 SUBSTEPS = 20
@@ -83,6 +84,7 @@ class TaskEnv(gymnasium.Env):
         self.goal = np.zeros(self.goal_size)
         self.prev_action = np.zeros(self.action_low.shape)
         self.steps = 0
+        self._diverged: str | None = None
         self._renderer = SceneRenderer(model, camera, width, height)
 
     # ----- hooks -------------------------------------------------------------------------
@@ -143,12 +145,32 @@ class TaskEnv(gymnasium.Env):
         return action
 
     def _simulate(self, action: np.ndarray) -> None:
+        """Advance one environment step; raise SimulationDivergedError if the physics diverged.
+
+        MuJoCo answers a diverged state by resetting the simulation to the model's default
+        pose and carrying on, which would hand the agent an episode that silently jumped to
+        another state. We raise instead, and keep raising until reset() or restore(): no
+        reward of such an episode is meaningful, and gymnasium has no finite reward that
+        could stand for "diverged" (the batch evaluator scores it −inf).
+        """
+        if self._diverged is not None:
+            raise SimulationDivergedError(self._diverged)
         self.action_to_ctrl(action, self.data.ctrl)
+        clear_divergence(self.data)  # see dexterous.sim.divergence
         mujoco.mj_step(self.model, self.data, nstep=self.substeps)
         if self.post_constraint_forces:
             mujoco.mj_rnePostConstraint(self.model, self.data)
+        bad = divergence(self.data)
+        if bad is not None:
+            self._diverged = (
+                f"{self.env_id} diverged at step {self.steps + 1}: MuJoCo found a bad {bad} and reset "
+                "the simulation to the model's default pose; call reset() or restore() a snapshot "
+                "before stepping again"
+            )
+            raise SimulationDivergedError(self._diverged)
 
     def step(self, action: Any):
+        """Gymnasium's step; raises SimulationDivergedError when the physics diverges."""
         action = self.validate_action(action)
         self._simulate(action)
         self.steps += 1
@@ -162,6 +184,7 @@ class TaskEnv(gymnasium.Env):
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         mujoco.mj_resetData(self.model, self.data)
+        self._diverged = None
         self._reset_task()
         self.steps = 0
         self.prev_action = np.zeros_like(self.prev_action)
@@ -197,6 +220,7 @@ class TaskEnv(gymnasium.Env):
         """
         self.check_snapshot(snap)
         mujoco.mj_setState(self.model, self.data, snap.state, STATE_SPEC)
+        self._diverged = None
         mujoco.mj_forward(self.model, self.data)
         if self.post_constraint_forces:
             mujoco.mj_rnePostConstraint(self.model, self.data)

@@ -34,6 +34,7 @@ from tqdm import tqdm
 from dexterous.experiments.configs import FigureConfig, Method, task_name
 from dexterous.experiments.results import (ResultsError, RunRecord, figure_dir, open_figure_dir, read_runs,
                                           record_run)
+from dexterous.progress import progress_bar
 
 if TYPE_CHECKING:
     from dexterous.planning import TOPDMConfig
@@ -138,11 +139,12 @@ def execute(figure: FigureConfig, spec: RunSpec, folder: str, nthread: int | Non
 
         _reuse_finished_episode(figure, spec, folder_path)
 
-        with tqdm(desc=f"{task_name(spec.task)} {spec.method.label} seed {spec.seed}", unit="step", leave=False,
-                  disable=not progress) as bar:
+        with progress_bar(desc=f"{task_name(spec.task)} {spec.method.label} seed {spec.seed}", unit="step",
+                          leave=False, disable=not progress) as bar:
             def report(step) -> None:
-                bar.total, bar.n = step.total, step.step
-                bar.set_postfix(step.postfix())
+                bar.total = step.total
+                bar.set_postfix(step.postfix(), refresh=False)
+                bar.update(step.step - bar.n)
 
             demo = plan_episode(spec.task, planner_config(figure, spec), spec.seed, folder_path / spec.path,
                                 planner_name=spec.method.planner, nthread=nthread, progress=report)
@@ -203,13 +205,14 @@ def reproduce(figure: FigureConfig, out: str | Path, address: str | None = None,
     _check_demos_are_coming(figure, specs, records)
     folder = open_figure_dir(out, figure)  # after the checks: a refused selection leaves no folder behind
     budget = len(specs) if max_runs is None else max_runs
-    bar = tqdm(total=len(runs_of(figure)), initial=before, unit="run", desc=figure.name, disable=not progress)
+    bar = progress_bar(total=len(runs_of(figure)), initial=before, unit="run", desc=figure.name,
+                       disable=not progress)
 
     def finished(record: RunRecord) -> None:
         records.update((r.key, r) for r in record_run(folder, record))
-        bar.n = len(records)
-        bar.refresh()
-        bar.set_postfix_str(f"{task_name(record.task)} {record.method} seed {record.seed}: return {record.ret:.2f}")
+        bar.set_postfix_str(f"{task_name(record.task)} {record.method} seed {record.seed}: return {record.ret:.2f}",
+                            refresh=False)
+        bar.update(len(records) - bar.n)
 
     waves = [[s for s in specs if s.method.demos_from is None], [s for s in specs if s.method.demos_from]]
     for wave in waves:

@@ -10,13 +10,32 @@
   `plot_runs(runs, png)` learning curves.
 """
 
-from dexterous.rl.configs import CONFIGS, HERConfig, OffPolicyConfig, TD3Config
-from dexterous.rl.curves import plot_runs
-from dexterous.rl.evaluate import SpinReport, body_x_turns, evaluate_run
-from dexterous.rl.policies import TrainedPolicy, export_policy, load_policy
-from dexterous.rl.runs import TrainSummary, read_config, read_evaluations, train
-from dexterous.rl.wrappers import ActionCoupling, DemoRestarts, Float32Observation, RestartState
+from importlib import import_module
+from typing import Any
 
-__all__ = ["CONFIGS", "ActionCoupling", "DemoRestarts", "Float32Observation", "HERConfig", "OffPolicyConfig",
-           "RestartState", "SpinReport", "TD3Config", "TrainSummary", "TrainedPolicy", "body_x_turns",
-           "evaluate_run", "export_policy", "load_policy", "plot_runs", "read_config", "read_evaluations", "train"]
+from dexterous.rl.configs import CONFIGS, HERConfig, OffPolicyConfig, TD3Config
+
+_LAZY = {
+    "plot_runs": "curves",
+    **dict.fromkeys(["SpinReport", "body_x_turns", "evaluate_run"], "evaluate"),
+    **dict.fromkeys(["TrainedPolicy", "export_policy", "load_policy"], "policies"),
+    **dict.fromkeys(["TrainSummary", "read_config", "read_evaluations", "train"], "runs"),
+    **dict.fromkeys(["ActionCoupling", "DemoRestarts", "Float32Observation", "RestartState"], "wrappers"),
+}
+"""Imported on first use: they pull in torch, stable-baselines3 and matplotlib (seconds),
+which the configs (and so the command line's parser) do not need."""
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{_LAZY[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
+
+__all__ = ["CONFIGS", "HERConfig", "OffPolicyConfig", "TD3Config", *_LAZY]

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 from dexterous.demos.play import body_x_turns, spin_windows
+from dexterous.progress import progress_bar
 from dexterous.rl.episodes import run_episode
 from dexterous.rl.policies import load_policy
 from dexterous.video import frame_writer
@@ -89,7 +89,7 @@ def evaluate_run(run_dir: str | Path, episodes: int = 10, steps: int = 1000, see
     env = policy.recipe.make_eval_env(**render)
     quat = env.unwrapped.indices.objects[0].qpos[3:7]
     results = []
-    for i in tqdm(range(episodes), desc=f"evaluate {Path(run_dir).name}", unit="episode", disable=not progress):
+    for i in progress_bar(range(episodes), desc=f"evaluate {Path(run_dir).name}", unit="episode", disable=not progress):
         recording = video is not None and i == 0
         with frame_writer(Path(video), env.metadata["render_fps"]) if recording else nullcontext() as writer:
             def probe(e):

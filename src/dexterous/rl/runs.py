@@ -4,7 +4,9 @@ Layout of a run directory::
 
     config.json        the config (algo + fields); rerun with it to resume, or with more steps to extend
     evaluations.jsonl  one JSON line per evaluation, appended as they come: steps, time, metrics
-    tb/                TensorBoard: SB3's train/* losses, eval/*, restarts/*, time/*
+    tb/                TensorBoard: SB3's standard tags (train/* losses, rollout/ep_rew_mean,
+                       rollout/ep_len_mean, rollout/success_rate for tasks with success,
+                       time/fps, eval/mean_reward) and ours: eval/*, restarts/*, time/*
     checkpoint/        the latest checkpoint, replaced atomically:
       model.zip        SB3 model: networks, Adam states, counters, last observation, action noise
       replay.pkl       SB3 replay buffer
@@ -23,7 +25,9 @@ Library use: SB3 for the algorithm, its replay buffers (save/load) and VecNormal
 the chunked loop, the checkpoint's environment/wrapper/RNG state (SB3 saves none of it),
 and evaluation (dexterous.rl.episodes rather than SB3's EvalCallback, which would need a
 second VecEnv and resets mid-chunk; ours runs full episodes on a plain env with the run's
-normaliser and appends each result to evaluations.jsonl).
+normaliser and appends each result to evaluations.jsonl). SB3's VecMonitor counts the
+training episodes for the rollout/* tags; with demo restarts those are the segments, as
+SB3 sees them, and the first one after a resume counts from the checkpoint on.
 """
 
 from __future__ import annotations
@@ -44,9 +48,10 @@ import numpy as np
 import torch as th
 from stable_baselines3 import TD3
 from stable_baselines3.common.logger import configure
-from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecNormalize
-from tqdm import tqdm
+from stable_baselines3.common.utils import safe_mean
+from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecMonitor, VecNormalize
 
+from dexterous.progress import progress_bar
 from dexterous.rl.configs import OffPolicyConfig, config_from_json
 from dexterous.rl.episodes import Policy
 from dexterous.rl.her import HERRecipe
@@ -138,11 +143,12 @@ def train(config: OffPolicyConfig, out: str | Path, progress: bool = True) -> Tr
     evaluated = {r["steps"] for r in _keep_evaluations(out, resumed_from)}
     model.set_logger(configure(str(out / TENSORBOARD), ["tensorboard"]))
     policy = make_policy(model, venv)
-    restarts = find_wrapper(venv.venv.envs[0], DemoRestarts)
+    restarts = find_wrapper(_train_env(venv), DemoRestarts)
+    has_success = env.unwrapped.has_success
     seconds = {"learn": 0.0, "eval": 0.0, "checkpoint": 0.0}
     last: dict[str, Any] | None = None
-    bar = tqdm(total=config.steps, initial=resumed_from, unit="step", disable=not progress,
-               desc=f"{config.algo} {recipe.env_id}")
+    bar = progress_bar(total=config.steps, initial=resumed_from, unit="step", disable=not progress,
+                       desc=f"{config.algo} {recipe.env_id}")
     while True:
         steps = model.num_timesteps
         if steps % config.eval_every == 0 and steps not in evaluated:
@@ -159,7 +165,8 @@ def train(config: OffPolicyConfig, out: str | Path, progress: bool = True) -> Tr
         model.learn(target - steps, reset_num_timesteps=False, log_interval=None)
         chunk_seconds = time.perf_counter() - start
         seconds["learn"] += chunk_seconds
-        scalars = {"time/env_steps_per_s": (target - steps) / chunk_seconds}
+        scalars = {"time/env_steps_per_s": (target - steps) / chunk_seconds,
+                   **_sb3_rollout_scalars(model, target - steps, chunk_seconds, has_success)}
         if restarts is not None:
             scalars.update({"restarts/p_demo": restarts.p_demo, "restarts/p_reset": restarts.p_reset})
         _log(model, scalars)
@@ -179,7 +186,8 @@ def _evaluate(recipe: Recipe, policy: Policy, model: TD3, out: Path) -> dict[str
     record = {"steps": model.num_timesteps, "time": time.strftime("%Y-%m-%dT%H:%M:%S"), **recipe.evaluate(policy)}
     with (out / EVALUATIONS).open("a") as f:
         f.write(json.dumps(record) + "\n")
-    _log(model, {f"eval/{k}": v for k, v in record.items() if k != "steps"})
+    scalars = {f"eval/{k}": v for k, v in record.items() if k != "steps"}
+    _log(model, {**scalars, "eval/mean_reward": record["mean_return"]})  # SB3's EvalCallback tag
     return record
 
 
@@ -198,9 +206,31 @@ def find_wrapper(env: gymnasium.Env, kind: type) -> Any | None:
 
 
 def _normalized(env: gymnasium.Env, config: OffPolicyConfig) -> VecNormalize:
-    """The running observation normaliser (rewards untouched), clipped at ±obs_clip."""
-    return VecNormalize(DummyVecEnv([lambda: env]), norm_obs=True, norm_reward=False, clip_obs=config.obs_clip,
-                        gamma=config.gamma)
+    """The running observation normaliser (rewards untouched), clipped at ±obs_clip, over the
+    VecMonitor that records SB3's episode statistics."""
+    return VecNormalize(VecMonitor(DummyVecEnv([lambda: env])), norm_obs=True, norm_reward=False,
+                        clip_obs=config.obs_clip, gamma=config.gamma)
+
+
+def _train_env(venv: VecNormalize) -> gymnasium.Env:
+    """The training environment inside the VecEnv wrappers."""
+    return venv.unwrapped.envs[0]
+
+
+def _sb3_rollout_scalars(model: TD3, steps: int, seconds: float, has_success: bool) -> dict[str, float]:
+    """SB3's standard rollout and fps tags, as its off-policy dump_logs computes them (we
+    call learn with log_interval=None, so SB3 writes none), for dashboards that expect them.
+
+    rollout/success_rate only for tasks with success: elsewhere is_success is always False,
+    which must not read as a 0% success rate.
+    """
+    scalars = {"time/fps": int(steps / seconds)}
+    if model.ep_info_buffer:
+        scalars["rollout/ep_rew_mean"] = float(safe_mean([ep["r"] for ep in model.ep_info_buffer]))
+        scalars["rollout/ep_len_mean"] = float(safe_mean([ep["l"] for ep in model.ep_info_buffer]))
+    if has_success and model.ep_success_buffer:
+        scalars["rollout/success_rate"] = float(safe_mean(model.ep_success_buffer))
+    return scalars
 
 
 def _log(model: TD3, values: dict[str, Any]) -> None:
@@ -296,7 +326,7 @@ def _save_checkpoint(out: Path, model: TD3, venv: VecNormalize, sources: dict[st
     model.save(tmp / "model.zip")
     model.save_replay_buffer(tmp / "replay.pkl")
     venv.save(str(tmp / "normalizer.pkl"))
-    env = venv.venv.envs[0]
+    env = _train_env(venv)
     env.unwrapped.snapshot().save(tmp / "env.npz")
     state: dict[str, Any] = {"steps": model.num_timesteps, "rng": _rng_state(model), "restarts": None,
                              "sources": sources}
@@ -337,7 +367,7 @@ def _resume(recipe: Recipe, checkpoint: Path, env: gymnasium.Env,
     """The model, normaliser, replay buffer, environment state and RNGs of a checkpoint."""
     state = _read_state(checkpoint)
     _check_sources(checkpoint, state.get("sources"), sources)
-    inner = DummyVecEnv([lambda: env])
+    inner = VecMonitor(DummyVecEnv([lambda: env]))
     inner.reset()  # gymnasium's order checks want one reset; the state is replaced below
     venv = VecNormalize.load(str(checkpoint / "normalizer.pkl"), inner)
     # force_reset=False keeps the saved last observation; seed=None stops load from reseeding

@@ -19,14 +19,9 @@ import mujoco.batch
 import numpy as np
 
 from dexterous.envs.base import TaskEnv
+from dexterous.sim.divergence import batch_diverged, clear_batch_divergence
 from dexterous.sim.protocol import EvalResult
 from dexterous.sim.snapshot import Snapshot
-
-_DIVERGENCE_WARNINGS = [
-    int(mujoco.mjtWarning.mjWARN_BADQPOS),
-    int(mujoco.mjtWarning.mjWARN_BADQVEL),
-    int(mujoco.mjtWarning.mjWARN_BADQACC),
-]
 
 
 class BatchEvaluator:
@@ -38,8 +33,8 @@ class BatchEvaluator:
     more memory; persistent=False shares an MjData per thread instead. Tasks that read the
     post-constraint forces need the persistent batch: those forces are computed per
     simulation from its whole MjData after each step. A rollout whose state turns
-    non-finite or that MuJoCo resets for instability scores −inf from that step on: a
-    diverged simulation must never look good.
+    non-finite or that MuJoCo resets for instability scores −inf from that step on, in
+    every call (dexterous.sim.divergence): a diverged simulation must never look good.
     """
 
     def __init__(self, env: gymnasium.Env, nthread: int | None = None, persistent: bool = True):
@@ -94,7 +89,6 @@ class BatchEvaluator:
         ctrl, qpos, qvel = batch.bind("ctrl"), batch.bind("qpos"), batch.bind("qvel")
         fields = {name: batch.bind(name) for name in env.outcome_fields}
         goal = np.broadcast_to(snapshot.goal, (n, snapshot.goal.shape[0]))
-        warnings_before = batch.warning[:, _DIVERGENCE_WARNINGS, 1].sum(axis=1)
         diverged = np.zeros(n, dtype=bool)
         ended = np.zeros(n, dtype=bool)
         rewards = np.zeros((n, horizon))
@@ -110,6 +104,7 @@ class BatchEvaluator:
                 break
             env_steps += n if ids is None else ids.size
             env.action_to_ctrl(actions[:, s], ctrl)
+            clear_batch_divergence(batch.warning)  # see dexterous.sim.divergence
             try:
                 batch.step(ids=ids, nstep=env.substeps)
             except mujoco.batch.SimulationError as err:
@@ -117,7 +112,7 @@ class BatchEvaluator:
             if env.post_constraint_forces:
                 fields["cfrc_ext"] = self._post_constraint_forces(batch)
             reward, success, terminated = env.step_outcome(fields, goal)
-            diverged |= batch.warning[:, _DIVERGENCE_WARNINGS, 1].sum(axis=1) > warnings_before
+            diverged |= batch_diverged(batch.warning)
             diverged |= ~(np.isfinite(qpos).all(axis=1) & np.isfinite(qvel).all(axis=1) & np.isfinite(reward))
             live = ~stopped
             rewards[live, s] = np.where(diverged, -np.inf, np.where(ended, 0.0, reward))[live]
