@@ -1,8 +1,9 @@
 """Planner overhead: wall time per real step vs the BatchEvaluator's time for the same env steps.
 
-Plans a few real steps with TOPDM (and MPPI) at N, τ from one mid-episode snapshot,
+Plans a few real steps with TOPDM, MPPI and TOPDM+ at N, τ from one mid-episode snapshot,
 timing the evaluator's calls inside the planner; overhead = (planner wall − evaluator
-time) / evaluator time. TOPDM and MPPI plan --steps real steps each per round, the rounds
+time) / evaluator time (TOPDM+'s includes its coloured noise and objective; its evaluator
+time is what early-out leaves to simulate). Each planner plans --steps real steps per round, the rounds
 interleaved (benchmarks.common); we report the median overhead over rounds with its
 spread. Target ≤ 10% at N = 1000, τ = 20. Writes benchmarks/results/planner_overhead.json.
 
@@ -32,9 +33,9 @@ class TimedEvaluator:
         self.inner, self.seconds = inner, 0.0
         self.action_low, self.action_high = inner.action_low, inner.action_high
 
-    def evaluate(self, snapshot, actions, final_snapshots=False):
+    def evaluate(self, snapshot, actions, final_snapshots=False, **play):
         start = time.perf_counter()
-        result = self.inner.evaluate(snapshot, actions, final_snapshots)
+        result = self.inner.evaluate(snapshot, actions, final_snapshots, **play)
         self.seconds += time.perf_counter() - start
         return result
 
@@ -51,40 +52,45 @@ class PlannerRun:
         self.planner = Planner(config)
         self.planner.reset(np.random.default_rng(0))
         self.t = 0
+        self.env_steps = 0
         self.plan_steps(1)  # warm-up: batch, arrays
 
     def plan_steps(self, steps: int) -> tuple[float, float]:
-        """Plan and take `steps` real steps; (wall seconds, seconds inside the evaluator)."""
+        """Plan and take `steps` real steps; (wall seconds, seconds inside the evaluator).
+
+        env_steps then holds the env steps those steps simulated."""
         unwrapped = self.env.unwrapped
         self.evaluator.seconds = 0.0
+        self.env_steps = 0
         start = time.perf_counter()
         for _ in range(steps):
             plan = self.planner.plan(self.evaluator, unwrapped.snapshot(), self.t, unwrapped.prev_action)
             self.env.step(plan.action)
+            self.env_steps += plan.env_steps
             self.t += 1
         return time.perf_counter() - start, self.evaluator.seconds
 
 
 def measure(env_id: str, n: int, horizon: int, iterations: int, steps: int, rounds: int) -> list[dict]:
-    """Rows for TOPDM and MPPI on env_id, their rounds interleaved."""
-    runs = {name: PlannerRun(env_id, name, n, horizon, iterations) for name in ("topdm", "mppi")}
-    times: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
+    """Rows for TOPDM, MPPI and TOPDM+ on env_id, their rounds interleaved."""
+    runs = {name: PlannerRun(env_id, name, n, horizon, iterations) for name in ("topdm", "mppi", "topdm+")}
+    times: dict[str, list[tuple[float, float, int]]] = {name: [] for name in runs}
 
     def measurement(name: str):
         def overhead() -> float:
             wall, inside = runs[name].plan_steps(steps)
-            times[name].append((wall, inside))
+            times[name].append((wall, inside, runs[name].env_steps))
             return (wall - inside) / inside
 
         return overhead
 
     overheads = interleaved({name: measurement(name) for name in runs}, rounds)
-    env_steps = steps * iterations * n * horizon
     return [{"env": env_id, "planner": name, "n": n, "horizon": horizon, "iterations": iterations,
              "real_steps_per_round": steps, "rounds": rounds,
-             "wall_s_per_real_step": spread([wall / steps for wall, _ in times[name]]),
-             "evaluator_s_per_real_step": spread([inside / steps for _, inside in times[name]]),
-             "env_steps_per_s": spread([env_steps / wall for wall, _ in times[name]], 1),
+             "wall_s_per_real_step": spread([wall / steps for wall, _, _ in times[name]]),
+             "evaluator_s_per_real_step": spread([inside / steps for _, inside, _ in times[name]]),
+             "env_steps_per_real_step": spread([simulated / steps for _, _, simulated in times[name]], 1),
+             "env_steps_per_s": spread([simulated / wall for wall, _, simulated in times[name]], 1),
              "overhead": spread(overheads[name])}
             for name in runs]
 
@@ -97,7 +103,7 @@ def main() -> None:
     parser.add_argument("--horizon", type=int, default=20, help="steps per sample (τ)")
     parser.add_argument("--iterations", type=int, default=2, help="planner iterations per real step")
     parser.add_argument("--steps", type=int, default=1, help="real steps per planner per round")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of TOPDM and MPPI")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of TOPDM, MPPI and TOPDM+")
     args = parser.parse_args()
     load_before = load_average()
     rows = []
