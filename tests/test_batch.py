@@ -4,7 +4,7 @@ import gymnasium
 import numpy as np
 import pytest
 
-from conftest import random_actions
+from helpers import random_actions
 from dexterous.sim.batch import BatchEvaluator
 
 

@@ -10,7 +10,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import dexterous
-from conftest import family as _family, flat, random_actions
+from helpers import family as _family, flat, random_actions
 from dexterous.envs.registry import ENTRIES
 
 SPEC_DIMS = {

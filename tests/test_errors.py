@@ -21,7 +21,7 @@ def test_ids_without_namespace_are_accepted():
 
 
 def test_gymnasium_make_of_unknown_id_names_the_namespace():
-    with pytest.raises(gymnasium.error.Error, match="dexterous"):
+    with pytest.raises(gymnasium.error.Error, match="`NoSuchEnv` doesn't exist in namespace dexterous"):
         gymnasium.make("dexterous/NoSuchEnv-v1")
 
 
@@ -84,3 +84,14 @@ def test_env_step_refuses_to_play_on_after_a_divergence():
         env.step(np.zeros(20))
     env.reset(seed=0)
     env.step(np.zeros(20))
+
+
+def test_a_task_that_misses_a_hook_cannot_be_made():
+    from dexterous.envs.goal import GoalHandEnv
+
+    class Incomplete(GoalHandEnv):
+        def _action_layout(self):
+            return []
+
+    with pytest.raises(TypeError, match="Can't instantiate abstract class Incomplete.*_flat_observation"):
+        Incomplete(None, 75, None)  # refused before any of its (here absent) scene is built

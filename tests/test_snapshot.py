@@ -6,7 +6,7 @@ import gymnasium
 import numpy as np
 import pytest
 
-from conftest import flat, random_actions
+from helpers import flat, random_actions
 from dexterous.sim.snapshot import Snapshot, SnapshotError
 
 

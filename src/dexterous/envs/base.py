@@ -12,7 +12,7 @@ absolute position control in [−1, 1] and a goal.
 from __future__ import annotations
 
 import dataclasses
-from abc import abstractmethod
+from abc import ABCMeta, abstractmethod
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -42,11 +42,13 @@ class StepOutcome(NamedTuple):
     terminated: np.ndarray
 
 
-class TaskEnv(gymnasium.Env):
+class TaskEnv(gymnasium.Env, metaclass=ABCMeta):
     """A MuJoCo task with exact snapshots and a batched step outcome.
 
     Subclasses provide the action → ctrl map, the observation, the reset and the batched
-    `step_outcome`; everything the BatchEvaluator needs is declared here.
+    `step_outcome`; everything the BatchEvaluator needs is declared here. ABCMeta makes the
+    hooks binding: a subclass that misses one cannot be instantiated (gymnasium.Env alone
+    would let it through until the hook is first called).
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 25}

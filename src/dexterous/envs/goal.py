@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
+
 import gymnasium
 import numpy as np
 
@@ -29,9 +31,9 @@ class GoalHandEnv(HandEnv):
             observation=box(obs_size), achieved_goal=box(self.goal_size), desired_goal=box(self.goal_size)
         )
 
+    @abstractmethod
     def _flat_observation(self) -> np.ndarray:
         """The `observation` entry: task-specific, fresh array."""
-        raise NotImplementedError
 
     def achieved_goal(self, qpos: np.ndarray) -> np.ndarray:
         """(..., 7K) object poses from (..., nq) positions."""
