@@ -8,7 +8,7 @@ import pytest
 
 import dexterous
 from dexterous.envs.registry import UnknownEnvError
-from dexterous.sim.divergence import SimulationDivergedError
+from dexterous.contracts.divergence import SimulationDivergedError
 
 
 def test_unknown_env_id_lists_and_suggests():

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from helpers import flat, random_actions
-from dexterous.sim.snapshot import Snapshot, SnapshotError
+from dexterous.contracts.snapshot import Snapshot, SnapshotError
 
 
 def _rollout(env, actions):

@@ -38,7 +38,9 @@ def _envs(args: argparse.Namespace) -> None:
 
 
 def _video(args: argparse.Namespace) -> None:
-    from dexterous.video import record_demonstration, record_episode, record_policy
+    from dexterous.demos.video import record_demonstration
+    from dexterous.rl.policies import record_policy
+    from dexterous.video import record_episode
 
     if sum(x is not None for x in (args.env, args.demo, args.run)) != 1:
         raise ValueError("give exactly one of: an environment id, --demo FILE_OR_FOLDER, --run RUN_DIR")
@@ -62,7 +64,7 @@ def _plan(args: argparse.Namespace) -> None:
                        progress=not args.no_progress)
     print(summary)
     if args.video:
-        from dexterous.video import record_demonstration
+        from dexterous.demos.video import record_demonstration
 
         print(f"wrote {record_demonstration(args.out, args.video)}")
 

@@ -1,10 +1,15 @@
-"""Record an environment episode to an mp4 (imageio + its bundled ffmpeg)."""
+"""Record an environment episode to an mp4 (imageio + its bundled ffmpeg).
+
+The pieces every recording shares (rendering a rollout, writing frames) live here, below
+the layers that record something of their own: `dexterous.demos.video` replays
+demonstrations, `dexterous.rl.policies` records trained policies.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import gymnasium
 import imageio
@@ -12,9 +17,6 @@ import numpy as np
 
 import dexterous
 from dexterous.progress import progress_bar
-
-if TYPE_CHECKING:
-    from dexterous.demos import Demonstration
 
 POLICIES: dict[str, Callable[[object, np.random.Generator, tuple[int, ...]], np.ndarray]] = {
     "zero": lambda obs, rng, shape: np.zeros(shape),
@@ -34,43 +36,7 @@ def record_episode(env_id: str, out: Path, steps: int | None = None, seed: int =
     steps = steps or env.unwrapped.episode_steps
     rng = np.random.default_rng(seed)
     env.reset(seed=seed)
-    return _write(env, lambda obs: POLICIES[policy](obs, rng, env.action_space.shape), steps, Path(out), progress)
-
-
-def record_demonstration(demo_path: Path, out: Path, episode: int = 0, width: int = 480, height: int = 480,
-                         progress: bool = True) -> Path:
-    """Replay a saved demonstration (a file, or a folder and an episode number) into an mp4."""
-    from dexterous.demos import Demonstration, episode_path
-
-    demo_path = Path(demo_path)
-    demo = Demonstration.load(episode_path(demo_path, episode) if demo_path.is_dir() else demo_path)
-    return _write(demonstration_env(demo, width, height), replaying(demo.actions), demo.num_steps, Path(out),
-                  progress)
-
-
-def record_policy(run_dir: Path, out: Path, steps: int | None = None, seed: int = 0, width: int = 480,
-                  height: int = 480, progress: bool = True) -> Path:
-    """Run a trained policy (a `dexterous train` run directory) from reset `seed` into an mp4.
-
-    It acts on the run's evaluation environment (normaliser and action coupling included),
-    for `steps` steps (default: one episode; more continues past the episode's end).
-    """
-    from dexterous.rl import load_policy
-
-    if steps is not None and steps < 1:
-        raise ValueError(f"steps must be ≥ 1, got {steps}")
-    policy = load_policy(run_dir)
-    env = policy.recipe.make_eval_env(render_mode="rgb_array", width=width, height=height)
-    obs, _ = env.reset(seed=seed)
-    return _write(env, policy, steps or env.unwrapped.episode_steps, Path(out), progress, obs)
-
-
-def demonstration_env(demo: Demonstration, width: int, height: int) -> gymnasium.Env:
-    """A rendering environment at the demonstration's first state, ready to replay its actions."""
-    env = dexterous.make(demo.env_id, render_mode="rgb_array", width=width, height=height)
-    env.reset(seed=demo.seed)
-    env.unwrapped.restore(demo.snapshot(0))
-    return env
+    return write_video(env, lambda obs: POLICIES[policy](obs, rng, env.action_space.shape), steps, Path(out), progress)
 
 
 def replaying(actions: Iterable[np.ndarray]) -> Callable[[Any], np.ndarray]:
@@ -101,7 +67,8 @@ def frame_writer(out: Path, fps: int):
     return imageio.get_writer(out, fps=fps, codec="libx264", quality=7, macro_block_size=8)
 
 
-def _write(env, act: Callable[[Any], np.ndarray], steps: int, out: Path, progress: bool, obs: Any = None) -> Path:
+def write_video(env: gymnasium.Env, act: Callable[[Any], np.ndarray], steps: int, out: Path, progress: bool,
+                obs: Any = None) -> Path:
     """Render the current state, then one frame after each of `steps` actions act(obs) chooses."""
     with frame_writer(out, env.metadata["render_fps"]) as writer:
         bar = progress_bar(range(steps), desc=f"{env.unwrapped.env_id} → {out.name}", unit="step",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dexterous.sim.protocol import EvalResult
+from dexterous.contracts.protocol import EvalResult
 
 
 class TrackingEvaluator:

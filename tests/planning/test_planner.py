@@ -9,7 +9,7 @@ from dexterous.planning.coupling import couple
 from dexterous.planning.planner import Planner, PlanStep
 from dexterous.planning.scoring import score_rollouts, step_weights
 from dexterous.planning.selection import exponential_weights
-from dexterous.sim.protocol import EvalResult
+from dexterous.contracts.protocol import EvalResult
 
 ACTION_SIZE = 4
 SMALL = TOPDMConfig(horizon=5, n_samples=32, iterations=4, episode_length=12)

@@ -1,11 +1,11 @@
-"""Planners see physics only through `sim.protocol`: no module here may import MuJoCo."""
+"""Planners see physics only through `contracts.protocol`: no module here may import MuJoCo."""
 
 import ast
 from pathlib import Path
 
 import dexterous.planning
 
-ALLOWED_INTERNAL = ("dexterous.planning", "dexterous.sim.protocol")
+ALLOWED_INTERNAL = ("dexterous.planning", "dexterous.contracts.protocol")
 
 
 def test_planning_imports_nothing_but_numpy_and_the_protocol():

@@ -37,8 +37,8 @@ from typing import Any
 
 import numpy as np
 
-from dexterous.sim.snapshot import FORMAT as SNAPSHOT_FORMAT
-from dexterous.sim.snapshot import Snapshot
+from dexterous.contracts.snapshot import FORMAT as SNAPSHOT_FORMAT
+from dexterous.contracts.snapshot import Snapshot
 
 FORMAT = "dexterous.demo"
 VERSION = 1
@@ -138,7 +138,7 @@ class Demonstration:
                             "delete it and plan the episode again") from None
         if meta.get("format") == SNAPSHOT_FORMAT:
             raise DemoError(f"{path} is a snapshot (one exact state, written by Snapshot.save), not a demonstration "
-                            "episode: read it with dexterous.sim.snapshot.Snapshot.load")
+                            "episode: read it with dexterous.contracts.snapshot.Snapshot.load")
         if meta.get("format") != FORMAT or meta.get("version") != VERSION:
             raise DemoError(f"{path} is not a dexterous demonstration of format version {VERSION} "
                             f"(found format={meta.get('format')!r}, version={meta.get('version')!r})")

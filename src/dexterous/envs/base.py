@@ -26,8 +26,8 @@ from dexterous.render import SceneRenderer
 from dexterous.scenes.builder import build_model
 from dexterous.scenes.indices import SceneIndices, scene_indices
 from dexterous.scenes.spec import CameraView, Scene
-from dexterous.sim.divergence import SimulationDivergedError, clear_divergence, divergence
-from dexterous.sim.snapshot import STATE_SPEC, Snapshot, SnapshotError
+from dexterous.contracts.divergence import SimulationDivergedError, clear_divergence, divergence
+from dexterous.contracts.snapshot import STATE_SPEC, Snapshot, SnapshotError
 
 SUBSTEPS = 20
 """Physics steps (of 0.002 s) per hand-environment step, with the control held (dt = 0.04 s)."""
@@ -158,7 +158,7 @@ class TaskEnv(gymnasium.Env, metaclass=ABCMeta):
         if self._diverged is not None:
             raise SimulationDivergedError(self._diverged)
         self.action_to_ctrl(action, self.data.ctrl)
-        clear_divergence(self.data)  # see dexterous.sim.divergence
+        clear_divergence(self.data)  # see dexterous.contracts.divergence
         mujoco.mj_step(self.model, self.data, nstep=self.substeps)
         if self.post_constraint_forces:
             mujoco.mj_rnePostConstraint(self.model, self.data)
@@ -194,7 +194,7 @@ class TaskEnv(gymnasium.Env, metaclass=ABCMeta):
         return self._observe(), {"is_success": False}
 
     def snapshot(self) -> Snapshot:
-        """Everything that determines the future; see dexterous.sim.snapshot."""
+        """Everything that determines the future; see dexterous.contracts.snapshot."""
         state = np.empty(self.state_size)
         mujoco.mj_getState(self.model, self.data, state, STATE_SPEC)
         return Snapshot(env_id=self.env_id, state=state, goal=self.goal, step=self.steps,

@@ -21,7 +21,8 @@ from dexterous.demos import Demonstration
 from dexterous.experiments.configs import task_name
 from dexterous.experiments.results import RunRecord, read_manifest, read_runs
 from dexterous.experiments.summary import figure_from_json
-from dexterous.video import demonstration_env, frame_writer, rendered, replaying
+from dexterous.demos.video import demonstration_env
+from dexterous.video import frame_writer, rendered, replaying
 
 LEFT = "TOPDM"
 PREFERRED_MPPI = "MPPI κ=20"

@@ -1,4 +1,4 @@
-"""Trajectory optimisation: TOPDM and MPPI over the `sim.protocol.Evaluator` contract.
+"""Trajectory optimisation: TOPDM and MPPI over the `contracts.protocol.Evaluator` contract.
 
 Pure numpy; nothing here imports MuJoCo.
 """

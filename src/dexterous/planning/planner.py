@@ -46,7 +46,7 @@ from dexterous.planning.coupling import couple
 from dexterous.planning.noise import coloured_noise, spectrum_scales
 from dexterous.planning.scoring import objective_scores, score_rollouts, step_weights
 from dexterous.planning.selection import elite_tiling, exponential_weights
-from dexterous.sim.protocol import EvalResult, Evaluator
+from dexterous.contracts.protocol import EvalResult, Evaluator
 
 
 Bound = float | np.ndarray

@@ -1,4 +1,4 @@
-"""Trained policies: load a run's latest one, or export it as a small folder to ship.
+"""Trained policies: load a run's latest one, export it as a small folder to ship, record it.
 
 A policy folder holds what acting needs and nothing else: the run's `config.json`, the
 model (actor and critics, without the replay buffer) and the observation normaliser under
@@ -20,6 +20,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
 from dexterous.rl.configs import OffPolicyConfig
 from dexterous.rl.runs import CONFIG, Recipe, latest_checkpoint, make_policy, read_config, read_evaluations, recipe_for
+from dexterous.video import write_video
 
 POLICY = "policy"
 """A policy folder's subfolder with model.zip and normalizer.pkl."""
@@ -83,3 +84,18 @@ def export_policy(run_dir: str | Path, out: str | Path) -> Path:
                   "last_evaluation": evaluations[-1] if evaluations else None}
     (out / PROVENANCE).write_text(json.dumps(provenance, indent=1) + "\n")
     return out
+
+
+def record_policy(run_dir: Path, out: Path, steps: int | None = None, seed: int = 0, width: int = 480,
+                  height: int = 480, progress: bool = True) -> Path:
+    """Run a trained policy (a run directory or a policy folder) from reset `seed` into an mp4.
+
+    It acts on the run's evaluation environment (normaliser and action coupling included),
+    for `steps` steps (default: one episode; more continues past the episode's end).
+    """
+    if steps is not None and steps < 1:
+        raise ValueError(f"steps must be ≥ 1, got {steps}")
+    policy = load_policy(run_dir)
+    env = policy.recipe.make_eval_env(render_mode="rgb_array", width=width, height=height)
+    obs, _ = env.reset(seed=seed)
+    return write_video(env, policy, steps or env.unwrapped.episode_steps, Path(out), progress, obs)

@@ -57,7 +57,7 @@ from dexterous.rl.episodes import Policy
 from dexterous.rl.her import HERRecipe
 from dexterous.rl.td3 import TD3Recipe
 from dexterous.rl.wrappers import DemoRestarts, RestartState
-from dexterous.sim.snapshot import Snapshot
+from dexterous.contracts.snapshot import Snapshot
 
 CONFIG = "config.json"
 EVALUATIONS = "evaluations.jsonl"

@@ -24,7 +24,7 @@ import numpy as np
 from dexterous.demos.format import DemoError, Demonstration
 from dexterous.planning.coupling import couple
 from dexterous.rl.configs import check_beta
-from dexterous.sim.snapshot import Snapshot
+from dexterous.contracts.snapshot import Snapshot
 
 class ActionCoupling(gymnasium.Wrapper):
     """The paper's action coupling for a learning agent: a = clip(β·μ + (1−β)·a_prev).

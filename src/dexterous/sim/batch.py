@@ -19,9 +19,9 @@ import mujoco.batch
 import numpy as np
 
 from dexterous.envs.base import TaskEnv
-from dexterous.sim.divergence import batch_diverged, clear_batch_divergence
-from dexterous.sim.protocol import EvalResult
-from dexterous.sim.snapshot import Snapshot
+from dexterous.contracts.divergence import batch_diverged, clear_batch_divergence
+from dexterous.contracts.protocol import EvalResult
+from dexterous.contracts.snapshot import Snapshot
 
 
 class BatchEvaluator:
@@ -34,7 +34,7 @@ class BatchEvaluator:
     post-constraint forces need the persistent batch: those forces are computed per
     simulation from its whole MjData after each step. A rollout whose state turns
     non-finite or that MuJoCo resets for instability scores −inf from that step on, in
-    every call (dexterous.sim.divergence): a diverged simulation must never look good.
+    every call (dexterous.contracts.divergence): a diverged simulation must never look good.
     """
 
     def __init__(self, env: gymnasium.Env, nthread: int | None = None, persistent: bool = True):
@@ -104,7 +104,7 @@ class BatchEvaluator:
                 break
             env_steps += n if ids is None else ids.size
             env.action_to_ctrl(actions[:, s], ctrl)
-            clear_batch_divergence(batch.warning)  # see dexterous.sim.divergence
+            clear_batch_divergence(batch.warning)  # see dexterous.contracts.divergence
             try:
                 batch.step(ids=ids, nstep=env.substeps)
             except mujoco.batch.SimulationError as err:
