@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from dexterous.demos import Demonstration, episode_path, read_index
-from dexterous.demos.runner import PlanRun, connect_ray, run_plan
+from dexterous.demos.ray_cluster import connect_ray
+from dexterous.demos.runner import PlanRun, run_plan
 from dexterous.experiments.configs import figure_config
 from dexterous.experiments.results import read_runs
 from dexterous.experiments.runner import reproduce
@@ -22,6 +23,11 @@ def local_ray():
     connect_ray(None)
     yield
     ray.shutdown()
+
+
+def test_the_embedded_ray_is_on_loopback_only():
+    assert {node["NodeManagerAddress"] for node in ray.nodes()} == {"127.0.0.1"}
+    assert ray.get_runtime_context().gcs_address.startswith("127.0.0.1:")
 
 
 def test_plan_on_ray_equals_planning_in_process(tmp_path):

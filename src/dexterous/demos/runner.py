@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import re
 import time
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ import dexterous
 from dexterous.demos.folder import episode_path, write_index
 from dexterous.demos.format import DemoError, Demonstration
 from dexterous.demos.mpc import StepReport, check_plannable, check_same_run, plan_episode
+from dexterous.demos.ray_cluster import connect_ray
 from dexterous.planning import preset
 from dexterous.planning.configs import PLANNERS
 from dexterous.progress import progress_bar
@@ -196,18 +196,6 @@ def _finished_episodes(out: Path, run: PlanRun) -> set[int]:
         if demo.complete:
             finished.add(int(number[1]))
     return finished
-
-
-def connect_ray(address: str | None) -> None:
-    """Start an embedded local Ray on every core (address None) or join the cluster at address, once."""
-    import ray
-
-    if ray.is_initialized():
-        return
-    if address is None:
-        ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False, configure_logging=False)
-    else:
-        ray.init(address=address, log_to_driver=False)
 
 
 def threads_per_episode(requested: int, episodes: int, cluster_cpus: int, node_cpus: int) -> int:

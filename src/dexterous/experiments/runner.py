@@ -290,7 +290,7 @@ def _run_on_ray(figure: FigureConfig, specs: Iterable[RunSpec], folder: Path, ad
                 finished: Callable[[RunRecord], None]) -> None:
     import ray
 
-    from dexterous.demos.runner import connect_ray
+    from dexterous.demos.ray_cluster import connect_ray
 
     connect_ray(address)
     task = ray.remote(num_cpus=1)(execute)
