@@ -72,7 +72,14 @@ def _plan(args: argparse.Namespace) -> None:
 def _inspect(args: argparse.Namespace) -> None:
     from dexterous.demos import Demonstration, inspect_demonstration, load_folder
 
-    demos = load_folder(args.path) if args.path.is_dir() else [Demonstration.load(args.path)]
+    if not args.path.is_dir():
+        demos = [Demonstration.load(args.path)]
+    elif (args.path / "index.json").exists():
+        demos = load_folder(args.path)
+    else:  # a folder still being planned (`reproduce` indexes its plans when a wave ends)
+        demos = [Demonstration.load(path) for path in sorted(args.path.glob("episode_*.npz"))]
+        if not demos:
+            raise ValueError(f"{args.path} holds no demonstration episodes (episode_*.npz)")
     print(f"{args.path}: {len(demos)} episode{'s' if len(demos) != 1 else ''} of {demos[0].env_id}")
     for demo in demos:
         print(inspect_demonstration(demo).row())

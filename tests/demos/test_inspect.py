@@ -27,3 +27,15 @@ def test_inspection_reads_the_recorded_states(demo_folder, capsys):
     out = capsys.readouterr().out
     assert f"{demo_folder}: 1 episode of dexterous/PenSpin-v1" in out
     assert f"seed {demo.seed}: 250 steps, in hand {play.in_hand}/250" in out and "reward per step" in out
+
+
+def test_inspection_reads_a_folder_still_being_planned(demo_folder, tmp_path, capsys):
+    import shutil
+
+    for episode in demo_folder.glob("episode_*.npz"):
+        shutil.copy(episode, tmp_path / episode.name)  # no index.json, as a `reproduce` wave in progress
+    assert main(["inspect", str(tmp_path)]) == 0
+    assert f"{tmp_path}: 1 episode of dexterous/PenSpin-v1" in capsys.readouterr().out
+    (tmp_path / "empty").mkdir()
+    assert main(["inspect", str(tmp_path / "empty")]) == 2
+    assert "holds no demonstration episodes" in capsys.readouterr().err
