@@ -15,7 +15,9 @@ import numpy as np
 import pytest
 
 from dexterous.cli import main
-from dexterous.experiments.configs import BUDGETS, FIGURES, HER_NEW, TOPDM, FigureConfig, Method, figure_config
+from dexterous.experiments.configs import (BUDGETS, FIGURES, HER_NEW, TOPDM, TOPDM_PLUS, FigureConfig, Method,
+                                          figure_config)
+from dexterous.planning.configs import VARIANTS
 from dexterous.experiments.results import MANIFEST, ResultsError, read_runs
 from dexterous.experiments.runner import reproduce, runs_of
 
@@ -168,7 +170,7 @@ def test_a_manifest_from_before_plan_steps_and_paper_fraction_reads_as_before(tm
     old = json.loads(manifest.read_text())
     del old["config"]["plan_steps"]
     for method in old["config"]["methods"]:
-        del method["paper_fraction"]
+        del method["paper_fraction"], method["switches"]
     manifest.write_text(json.dumps(old))
     assert reproduce(figure, tmp_path, parallel=False, progress=False).finished_before == 1
     with pytest.raises(ResultsError, match=r"other settings \(plan_steps differ"):
@@ -183,7 +185,7 @@ def test_a_figure_grows_by_seeds_and_methods_and_keeps_its_records(tmp_path):
     assert summary.finished_before == 1 and summary.runs == 2 and summary.total == 4
     assert json.loads((tmp_path / "fig2" / MANIFEST).read_text())["config"]["title"] == "a new caption"
     redefined = dataclasses.replace(grown, methods=(dataclasses.replace(HER_NEW, her_variant="original"), TOPDM))
-    with pytest.raises(ResultsError, match=r"other settings \(methods differ"):
+    with pytest.raises(ResultsError, match=r"other settings \(methods HER new differ"):
         reproduce(redefined, tmp_path, parallel=False, progress=False)
     with pytest.raises(ResultsError, match=r"other settings \(seeds differ"):
         reproduce(dataclasses.replace(grown, seeds=1), tmp_path, parallel=False, progress=False)
@@ -202,3 +204,16 @@ def test_the_efficiency_figure_sets_ni_from_the_papers_budget_per_real_step():
     assert steps[(egg, "TOPDM+ 1/33")].lost_object and not steps[(egg, "TOPDM 1/33")].lost_object
     smoke = figure_config("efficiency", "smoke")
     assert planner_config(smoke, RunSpec(egg, smoke.methods[0], 0)).iterations == 2  # the smoke preset's
+
+
+def test_a_planner_redefined_since_its_records_is_refused_by_name(tmp_path):
+    figure = dataclasses.replace(SMALL, methods=(TOPDM, TOPDM_PLUS), tasks=(BLOCK,))
+    reproduce(figure, tmp_path, parallel=False, progress=False, methods=["TOPDM"])
+    manifest = tmp_path / "fig2" / MANIFEST
+    stored = json.loads(manifest.read_text())
+    plus = next(m for m in stored["config"]["methods"] if m["label"] == "TOPDM+")
+    assert dict(plus["switches"]) == VARIANTS["topdm+"]
+    plus["switches"] = [["lost_object", True]]  # as if TOPDM+ had meant less when the records were made
+    manifest.write_text(json.dumps(stored))
+    with pytest.raises(ResultsError, match=r"other settings \(methods TOPDM\+ differ"):
+        reproduce(figure, tmp_path, parallel=False, progress=False)

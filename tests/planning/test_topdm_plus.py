@@ -7,6 +7,7 @@ import pytest
 from planning_toys import LosingEvaluator, TrackingEvaluator, sine_targets
 
 from dexterous.planning.configs import TOPDMConfig, variant
+from dexterous.planning.coupling import couple
 from dexterous.planning.noise import coloured_noise, spectrum_scales
 from dexterous.planning.planner import Planner
 from dexterous.planning.scoring import objective_scores, score_rollouts
@@ -124,3 +125,46 @@ def test_coloured_noise_still_plans_towards_smooth_targets():
     error = ((executed - evaluator.targets[:10]) ** 2).sum(axis=1).mean()
     assert error < 0.25 * (evaluator.targets[:10] ** 2).sum(axis=1).mean()
     assert all(p.best_scores[-1] >= p.best_scores[0] for p in plans)
+
+
+def test_elite_memory_scores_the_carried_plan_itself_first():
+    config = dataclasses.replace(SMALL, elite_memory=True)
+    evaluator = TrackingEvaluator(sine_targets(20, ACTION_SIZE))
+    planner = Planner(config)
+    planner.reset(np.random.default_rng(0))
+    first = planner.plan(evaluator, 0, 0, np.zeros(ACTION_SIZE))
+    planner.plan(evaluator, 1, 1, first.action)
+    carried = evaluator.batches[SMALL.iterations][0]  # step 1, iteration 0, sample 0
+    assert np.array_equal(carried[:-1], couple(first.means[1:], first.action, config.beta, -1.0, 1.0))
+
+
+class _WorseEachCall(TrackingEvaluator):
+    """Every later call pays less for the same actions: noisy copies never beat the elites."""
+
+    def evaluate(self, snapshot, actions, final_snapshots=False):
+        result = super().evaluate(snapshot, actions)
+        return result._replace(rewards=result.rewards - 100.0 * len(self.batches))
+
+
+def test_elite_memory_keeps_elites_that_their_noisy_copies_do_not_beat():
+    config = dataclasses.replace(SMALL, elite_memory=True, iterations=3)
+    evaluator = _WorseEachCall(sine_targets(20, ACTION_SIZE))
+    planner = Planner(config)
+    planner.reset(np.random.default_rng(0))
+    step = planner.plan(evaluator, 0, 0, np.zeros(ACTION_SIZE))
+    first = evaluator.batches[0]
+    scores = (-((first - sine_targets(20, ACTION_SIZE)[:6]) ** 2).sum(axis=-1) - 100.0).sum(axis=1)
+    elites = np.argsort(-scores, kind="stable")[: config.n_elites]
+    assert np.array_equal(step.actions, first[elites[0]])
+    # the third iteration still perturbs the first iteration's elites, not the worse second batch's
+    memory, _ = planner._memory
+    assert np.array_equal(couple(memory, np.zeros(ACTION_SIZE), config.beta, -1.0, 1.0), first[elites])
+    plain = Planner(dataclasses.replace(config, elite_memory=False))
+    plain.reset(np.random.default_rng(0))
+    plain.plan(_WorseEachCall(sine_targets(20, ACTION_SIZE)), 0, 0, np.zeros(ACTION_SIZE))
+    assert plain._memory is None
+
+
+def test_elite_memory_needs_top_fraction_selection():
+    with pytest.raises(ValueError, match="elite_memory needs selection='top_fraction'"):
+        dataclasses.replace(variant("mppi", SMALL), elite_memory=True)

@@ -44,6 +44,10 @@ class Method:
     """plan: env steps per real step as this fraction of the paper preset's (N·τ·Ni), reached
     by setting Ni at the budget preset's N and τ (the efficiency figure's budgets); None
     keeps the preset's Ni. The smoke budget keeps its own Ni, so tests stay seconds long."""
+    switches: tuple[tuple[str, Any], ...] | None = None
+    """plan: the planner's switches (`planning.configs.VARIANTS`) as the records were made;
+    None takes today's. Manifests keep them, so that a planner redefined later (TOPDM+ is
+    ours and may improve) is never mixed with records of its earlier definition."""
 
     @property
     def slug(self) -> str:
@@ -58,6 +62,14 @@ class Method:
             raise ValueError(f"planner must be one of {sorted(VARIANTS)}, got {self.planner!r}")
         if self.paper_fraction is not None and not 0 < self.paper_fraction <= 1:
             raise ValueError(f"paper_fraction must be in (0, 1], got {self.paper_fraction!r}")
+        if self.kind == "plan":
+            switches = planner_switches(self.planner) if self.switches is None else self.switches
+            object.__setattr__(self, "switches", tuple(tuple(pair) for pair in switches))
+
+
+def planner_switches(planner: str) -> tuple[tuple[str, Any], ...]:
+    """The switches planner sets on its base config today, in name order."""
+    return tuple(sorted(VARIANTS[planner].items()))
 
 
 @dataclass(frozen=True)

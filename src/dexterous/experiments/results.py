@@ -29,7 +29,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from dexterous.experiments.configs import FigureConfig, Method
+from dexterous.experiments.configs import FigureConfig, Method, planner_switches
 
 FORMAT = "dexterous.experiments"
 VERSION = 1
@@ -136,8 +136,9 @@ def _changes_to_records(stored: dict[str, Any], config: dict[str, Any]) -> list[
     """The settings in which config would no longer describe the runs recorded under stored."""
     differ = [k for k in ("budget", "metrics") if stored[k] != config[k]]
     methods = {m["label"]: m for m in config["methods"]}
-    if any(methods.get(m["label"]) != m for m in stored["methods"]):
-        differ.append("methods")
+    redefined = [m["label"] for m in stored["methods"] if methods.get(m["label"]) != m]
+    if redefined:
+        differ.append(f"methods {', '.join(redefined)}")
     if not set(stored["tasks"]) <= set(config["tasks"]):
         differ.append("tasks")
     if any(stored["plan_steps"].get(t) != config["plan_steps"].get(t) for t in stored["tasks"]):
@@ -152,8 +153,16 @@ def with_added_fields(config: dict[str, Any]) -> dict[str, Any]:
     written (e.g. plan_steps, paper_fraction) at their defaults: the defaults are what that
     older version ran."""
     grown = {**_defaults(FigureConfig), **config}
-    grown["methods"] = [{**_defaults(Method), **method} for method in grown["methods"]]
+    grown["methods"] = [_with_switches({**_defaults(Method), **method}) for method in grown["methods"]]
     return grown
+
+
+def _with_switches(method: dict[str, Any]) -> dict[str, Any]:
+    """A manifest's method with its planner switches, which manifests before them did not keep:
+    today's switches, as no planner had been redefined when they were added."""
+    if method["kind"] == "plan" and method["switches"] is None:
+        method["switches"] = json.loads(json.dumps(planner_switches(method["planner"])))
+    return method
 
 
 def _defaults(cls: type) -> dict[str, Any]:

@@ -87,6 +87,12 @@ class TOPDMConfig:
     """TOPDM+: power-law exponent of the noise along the horizon (iCEM's coloured noise,
     Pinneri et al. 2020): 0 is the paper's white noise, 2 smooth, low-frequency noise. When
     positive, fn picks whole action channels of a sample to perturb over the horizon."""
+    elite_memory: bool = False
+    """TOPDM+ (top-fraction selection only): a (μ + λ) search. The first iteration of a real
+    step evaluates the carried-over plan itself beside its perturbed copies, and each
+    iteration picks its elites from its own samples and the previous iteration's elites
+    (their scores remembered, as the rollouts are deterministic), so a good plan is never
+    dropped because all of its noisy copies were worse. Costs no extra env steps."""
 
     def __post_init__(self) -> None:
         for name in ("horizon", "n_samples", "iterations", "episode_length"):
@@ -102,12 +108,14 @@ class TOPDMConfig:
         _check_interval("kappa", self.kappa, 0.0, math.inf, low_open=True, high_open=True)
         _check_choice("schedule", self.schedule, SCHEDULES)
         _check_choice("selection", self.selection, SELECTIONS)
-        for name in ("carry_over", "lost_object", "early_out"):
+        for name in ("carry_over", "lost_object", "early_out", "elite_memory"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}")
         _check_interval("lost_penalty", self.lost_penalty, 0.0, math.inf, high_open=True)
         _check_interval("rest_weight", self.rest_weight, 0.0, math.inf, high_open=True)
         _check_interval("noise_exponent", self.noise_exponent, 0.0, 4.0)
+        if self.elite_memory and self.selection != "top_fraction":
+            raise ValueError("elite_memory needs selection='top_fraction': the weighted average keeps no elites")
         if (self.early_out or self.lost_penalty) and not self.lost_object:
             raise ValueError("early_out and lost_penalty need lost_object=True: without it a stopped or lost "
                              "rollout's rewards would still be scored")

@@ -125,6 +125,8 @@ class Planner:
         self._rng: np.random.Generator | None = None
         self._plan: np.ndarray | None = None
         self._arrays: dict[str, np.ndarray] = {}
+        self._memory: tuple[np.ndarray, np.ndarray] | None = None
+        """elite_memory: this real step's elite sequences and their scores, best first."""
 
     def reset(self, rng: np.random.Generator) -> None:
         """Start a new episode: use rng for every draw from now on, forget the warm start.
@@ -170,12 +172,16 @@ class Planner:
         low, high = _bound(action_low), _bound(evaluator.action_high)
         self._allocate(action_low.shape[0])
         population = self._initial_population(t, low, high)
+        carried = population[0].copy() if cfg.elite_memory and self._carries_over(t) else None
+        self._memory = None
         n_iterations = cfg.iterations_at(int(t))
         best = _Best()
         best_scores = np.empty(n_iterations)
         env_steps = 0
         for i in range(n_iterations):
             self._perturb(population, low, high)
+            if i == 0 and carried is not None:
+                population[0] = carried  # the plan itself is scored beside its noisy copies
             actions = couple(population, prev, cfg.beta, low, high, out=self._arrays["actions"])
             result = self._evaluate(evaluator, snapshot, actions)
             rewards, successes = self._checked(result)
@@ -218,7 +224,7 @@ class Planner:
         """Step 1: all samples from the shifted previous plan, or fresh clip(N(0, σi))."""
         cfg, rng = self.config, self._rng
         population = self._arrays["population"]
-        if t == 0 or not cfg.carry_over or self._plan is None:
+        if not self._carries_over(t):
             if cfg.noise_exponent > 0:
                 population[...] = coloured_noise(rng, population.shape, self._spectrum)
             else:
@@ -231,6 +237,10 @@ class Planner:
             fresh *= cfg.sigma_init
         np.clip(population, low, high, out=population)
         return population
+
+    def _carries_over(self, t: int) -> bool:
+        """Whether step t starts from the previous step's plan (TOPDM) or from scratch."""
+        return t > 0 and self.config.carry_over and self._plan is not None
 
     def _perturb(self, population: np.ndarray, low: Bound, high: Bound) -> None:
         """Add N(0, σn) noise to each entry with probability fn (all entries if fn = 1).
@@ -260,6 +270,8 @@ class Planner:
     def _select(self, population: np.ndarray, scores: np.ndarray) -> np.ndarray:
         """The next population: elites tiled to N, or N copies of the weighted mean."""
         cfg = self.config
+        if cfg.elite_memory:
+            return self._select_with_memory(population, scores)
         if cfg.selection == "top_fraction":
             spare = self._arrays["spare"]
             np.take(population, elite_tiling(scores, cfg.n_elites), axis=0, out=spare)
@@ -268,6 +280,20 @@ class Planner:
         weights = exponential_weights(scores, cfg.kappa)
         population[...] = np.tensordot(weights, population, axes=1)
         return population
+
+    def _select_with_memory(self, population: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        """(μ + λ) selection: the elites among this iteration's samples and the remembered
+        elites of the previous iteration, tiled to N; they become the memory."""
+        pool, pool_scores = population, scores
+        if self._memory is not None:
+            pool = np.concatenate([self._memory[0], population])
+            pool_scores = np.concatenate([self._memory[1], scores])
+        elites = elite_tiling(pool_scores, self.config.n_elites)[: self.config.n_elites]
+        self._memory = pool[elites], pool_scores[elites]
+        spare = self._arrays["spare"]
+        np.take(self._memory[0], np.arange(spare.shape[0]) % elites.size, axis=0, out=spare)
+        self._arrays["spare"], self._arrays["population"] = population, spare
+        return spare
 
     def _evaluate(self, evaluator: Evaluator, snapshot: Any, actions: np.ndarray) -> EvalResult:
         """Evaluate actions, asking for the object's play only where the config scores it."""
