@@ -21,6 +21,16 @@ def test_envs_lists_every_id_with_dims(capsys):
     assert row.split()[1:] == ["61", "20", "7", "75"]
 
 
+def test_a_reader_that_stops_early_gets_no_broken_pipe_error():
+    import subprocess
+    import sys
+
+    listing = subprocess.Popen([sys.executable, "-m", "dexterous.cli", "envs"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    listing.stdout.close()  # as `dexterous envs | head -1` does once it has its line
+    assert listing.wait(timeout=60) == 0 and listing.stderr.read() == b""
+
+
 def test_video_writes_a_playable_mp4(tmp_path):
     out = tmp_path / "pen.mp4"
     assert main(["video", "PenSpin-v1", "--out", str(out), "--steps", "6", "--width", "96", "--height", "64"]) == 0

@@ -11,7 +11,7 @@ from gymnasium.utils.env_checker import check_env
 
 import dexterous
 from helpers import family as _family, flat, random_actions
-from dexterous.envs.registry import ENTRIES
+from dexterous.catalog import ENTRIES, entry
 
 SPEC_DIMS = {
     "PenSpin": (61, 20, 0, 250),
@@ -136,6 +136,12 @@ def test_goal_env_compute_reward_matches_step(env_id):
         rewards.append(reward)
     batched = env.unwrapped.compute_reward(np.array(achieved), np.tile(obs["desired_goal"], (10, 1)), {})
     assert np.array_equal(batched, np.array(rewards))
+
+
+def test_the_catalog_knows_each_envs_sizes_without_building_it(env_id):
+    task = entry(env_id)
+    sizes = (task.observation_size, task.action_size, task.goal_size, task.episode_steps)
+    assert sizes == SPEC_DIMS[_family(env_id)] and task.has_success == (task.goal_size > 0)
 
 
 def test_the_spec_reports_the_episode_length(env_id):

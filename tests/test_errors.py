@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import dexterous
-from dexterous.envs.registry import UnknownEnvError
+from dexterous.catalog import UnknownEnvError
 from dexterous.contracts.divergence import SimulationDivergedError
 
 

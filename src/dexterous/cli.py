@@ -10,12 +10,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 import types
 import typing
 from pathlib import Path
 
-import gymnasium
 
 import dexterous
 from dexterous.planning.configs import PLANNERS
@@ -23,13 +23,11 @@ from dexterous.progress import LOG_INTERVAL
 
 
 def _envs(args: argparse.Namespace) -> None:
+    from dexterous.catalog import ENTRIES
+
     rows = [("id", "obs", "act", "goal", "steps")]
-    for env_id in dexterous.env_ids():
-        env = gymnasium.make(env_id).unwrapped
-        space = env.observation_space
-        obs = space["observation"].shape[0] if isinstance(space, gymnasium.spaces.Dict) else space.shape[0]
-        rows.append((env_id, str(obs), str(env.action_space.shape[0]), str(env.goal_size), str(env.episode_steps)))
-        env.close()
+    rows += [(e.id, str(e.observation_size), str(e.action_size), str(e.goal_size), str(e.episode_steps))
+             for e in ENTRIES]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for k, row in enumerate(rows):
         print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
@@ -70,16 +68,10 @@ def _plan(args: argparse.Namespace) -> None:
 
 
 def _inspect(args: argparse.Namespace) -> None:
-    from dexterous.demos import Demonstration, inspect_demonstration, load_folder
+    from dexterous.demos import inspect_demonstration
+    from dexterous.demos.folder import episodes_at
 
-    if not args.path.is_dir():
-        demos = [Demonstration.load(args.path)]
-    elif (args.path / "index.json").exists():
-        demos = load_folder(args.path)
-    else:  # a folder still being planned (`reproduce` indexes its plans when a wave ends)
-        demos = [Demonstration.load(path) for path in sorted(args.path.glob("episode_*.npz"))]
-        if not demos:
-            raise ValueError(f"{args.path} holds no demonstration episodes (episode_*.npz)")
+    demos = episodes_at(args.path)
     print(f"{args.path}: {len(demos)} episode{'s' if len(demos) != 1 else ''} of {demos[0].env_id}")
     for demo in demos:
         print(inspect_demonstration(demo).row())
@@ -353,6 +345,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, not in Python's flush at exit
+    except BrokenPipeError:  # the reader went away (`dexterous envs | head`): nothing is wrong
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nor when Python flushes stdout at exit
+        return 0
     except (ValueError, OSError, IndexError) as err:  # our errors say what is wrong: show them plainly
         print(f"dexterous {args.command}: error: {err}", file=sys.stderr)
         return 2

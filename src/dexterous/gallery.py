@@ -6,6 +6,7 @@ from pathlib import Path
 
 import imageio.v3 as iio
 
+from dexterous.catalog import TWO_HAND_FAMILIES
 from dexterous.envs.two_hands import TwoHandEnv
 from dexterous.scenes.spec import ObjectShape
 
@@ -28,7 +29,7 @@ def render_gallery(out_dir: Path, width: int = 480, height: int = 360, seed: int
         env = TwoHandEnv(family, shape, render_mode="rgb_array", width=width, height=height)
         try:
             env.reset(seed=seed)
-            path = out_dir / f"{env.layout.name(shape)}.png"
+            path = out_dir / f"{TWO_HAND_FAMILIES[family].name(shape)}.png"
             iio.imwrite(path, env.render())
         finally:
             env.close()

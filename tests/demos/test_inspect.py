@@ -6,6 +6,7 @@ import dexterous
 from dexterous.cli import main
 from dexterous.demos import inspect_demonstration, load_folder
 from dexterous.demos.play import body_x_turns
+from dexterous.envs.pen_spin import LOST_HEIGHT
 
 
 def test_inspection_reads_the_recorded_states(demo_folder, capsys):
@@ -16,9 +17,9 @@ def test_inspection_reads_the_recorded_states(demo_folder, capsys):
     for t in range(demo.num_steps + 1):
         env.restore(demo.snapshot(t))
         quats.append(env.data.qpos[env.indices.objects[0].qpos[3:7]].copy())
-        lost.append(env.data.qpos[env.indices.objects[0].qpos[2]] < 0.05)  # PenSpin's LOST_HEIGHT
+        lost.append(env.data.qpos[env.indices.objects[0].qpos[2]] < LOST_HEIGHT)
     assert play.steps == demo.num_steps == 250 and play.final_success is None
-    assert play.in_hand <= demo.num_steps - int(np.sum(lost[1:]))  # lost below 0.05 m, or too far from rest
+    assert play.in_hand <= demo.num_steps - int(np.sum(lost[1:]))  # lost below LOST_HEIGHT, or too far from rest
     assert play.first_lost is None or 1 <= play.first_lost <= demo.num_steps
     assert play.turns == body_x_turns(np.array(quats))[-1]
     assert play.reward_per_step == np.mean(demo.rewards)

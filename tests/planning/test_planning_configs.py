@@ -8,7 +8,6 @@ import pytest
 from dexterous.planning.configs import (
     CPU_EPISODE_SECONDS,
     TOPDMConfig,
-    env_family,
     preset,
     variant,
 )
@@ -114,11 +113,11 @@ def _budget(config: TOPDMConfig) -> tuple[int, int, int, int]:
         ("dexterous/EggCatchOverarm-v1", (20, 1000, 20, 75)),
         ("BlockHandOverSparse", (20, 1000, 20, 75)),
         ("dexterous/TwoEggCatchUnderArm-v1", (20, 2000, 80, 75)),
-        ("TwoEggCatchUnderArmSparse-v0", (20, 2000, 80, 75)),
+        ("TwoEggCatchUnderArmSparse-v1", (20, 2000, 80, 75)),
         ("TwoPenCatchUnderArm", (20, 1000, 20, 75)),
         ("dexterous/PenSpin-v1", (20, 4000, 80, 250)),
         ("dexterous/HandManipulateBlockFullSparse-v1", (20, 1000, 20, 75)),
-        ("Humanoid-v5", (40, 1020, 40, 1000)),
+        ("Humanoid-v1", (40, 1020, 40, 1000)),
     ],
 )
 def test_paper_presets(env_id, budget):
@@ -176,21 +175,22 @@ def test_unknown_preset_and_env_list_the_choices():
     message = "preset must be one of 'paper', 'cpu', 'smoke', got 'gpu'"
     with pytest.raises(ValueError, match=message):
         preset("gpu", "PenSpin")
-    with pytest.raises(ValueError, match=r"unknown environment 'Ant-v5'; known: .*PenSpin"):
+    with pytest.raises(ValueError, match=r"unknown environment id 'dexterous/Ant-v5'.*dexterous envs.*PenSpin"):
         preset("paper", "Ant-v5")
 
 
-def test_env_family_strips_namespace_sparse_and_version():
-    assert env_family("dexterous/PenCatchUnderarmHardSparse-v1") == "two_hands"
-    assert env_family("TwoEggCatchUnderArm") == "two_egg_catch"
+def test_a_sparse_twin_or_an_alias_plans_with_its_familys_budget():
+    assert preset("paper", "dexterous/PenCatchUnderarmHardSparse-v1").n_samples == 1000
+    assert preset("paper", "TwoEggCatchUnderarm").n_samples == 2000  # the alias, without version
+    assert preset("paper", "TwoPenCatchUnderArm-v1").n_samples == 1000
 
 
 def test_topdm_plus_is_topdm_with_our_switches_and_the_papers_planners_have_none():
     plus, topdm = variant("topdm+"), variant("topdm")
-    assert (plus.lost_object, plus.early_out, plus.noise_exponent) == (True, True, 2.0)
+    assert (plus.lost_object, plus.early_out, plus.noise_exponent, plus.elite_memory) == (True, True, 2.0, True)
     assert dataclasses.replace(plus, lost_object=False, lost_penalty=0.0, rest_weight=0.0, early_out=False,
-                               noise_exponent=0.0) == topdm
+                               noise_exponent=0.0, elite_memory=False) == topdm
     for name in ("topdm", "mod1+2", "mod1", "mppi"):
         config = variant(name)
-        assert not (config.lost_object or config.early_out or config.needs_play)
+        assert not (config.lost_object or config.early_out or config.needs_play or config.elite_memory)
         assert config.lost_penalty == config.rest_weight == config.noise_exponent == 0.0

@@ -18,6 +18,8 @@ from typing import Any
 import mujoco
 import numpy as np
 
+from dexterous.contracts.files import write_atomically
+
 STATE_SPEC = mujoco.mjtState.mjSTATE_INTEGRATION
 FORMAT = "dexterous.snapshot"
 FORMAT_VERSION = 1
@@ -64,13 +66,11 @@ class Snapshot:
         )
 
     def save(self, path: str | Path) -> Path:
-        """Write the snapshot as an .npz file (no pickle); returns the path written."""
-        path = Path(path)
+        """Write the snapshot as an .npz file (no pickle), atomically; returns the path written."""
         meta = {"format": FORMAT, "version": FORMAT_VERSION, "env_id": self.env_id,
                 "step": self.step, "rng_state": self.rng_state}
-        with path.open("wb") as f:
-            np.savez(f, meta=np.array(json.dumps(meta)), **{n: getattr(self, n) for n in _ARRAYS})
-        return path
+        arrays = {n: getattr(self, n) for n in _ARRAYS}
+        return write_atomically(path, lambda f: np.savez(f, meta=np.array(json.dumps(meta)), **arrays))
 
     @classmethod
     def load(cls, path: str | Path) -> "Snapshot":

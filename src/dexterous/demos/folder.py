@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
+from dexterous.contracts.files import write_atomically
 from dexterous.demos.format import DemoError, Demonstration
 
 INDEX = "index.json"
@@ -29,11 +29,8 @@ def write_index(folder: str | Path) -> Path:
     episodes = []
     for path in sorted(folder.glob("episode_*.npz")):
         episodes.append({"file": path.name, **Demonstration.load(path).summary()})
-    index = folder / INDEX
-    tmp = index.with_name(INDEX + ".tmp")
-    tmp.write_text(json.dumps({"format": INDEX_FORMAT, "version": 1, "episodes": episodes}, indent=1) + "\n")
-    os.replace(tmp, index)
-    return index
+    return write_atomically(folder / INDEX,
+                            json.dumps({"format": INDEX_FORMAT, "version": 1, "episodes": episodes}, indent=1) + "\n")
 
 
 def read_index(folder: str | Path) -> list[dict]:
@@ -76,4 +73,18 @@ def load_folder(folder: str | Path, env_id: str | None = None, complete_only: bo
     demos = [Demonstration.load(folder / e["file"]) for e in entries if e["complete"] or not complete_only]
     if not demos:
         raise DemoError(f"{folder} holds no {'complete ' if complete_only else ''}demonstrations")
+    return demos
+
+
+def episodes_at(path: str | Path) -> list[Demonstration]:
+    """Every episode at path: one episode file, an indexed folder, or a folder still being
+    planned (`reproduce` indexes its plans only when a wave of runs ends)."""
+    path = Path(path)
+    if not path.is_dir():
+        return [Demonstration.load(path)]
+    if (path / INDEX).exists():
+        return load_folder(path)
+    demos = [Demonstration.load(file) for file in sorted(path.glob("episode_*.npz"))]
+    if not demos:
+        raise DemoError(f"{path} holds no demonstration episodes (episode_*.npz)")
     return demos

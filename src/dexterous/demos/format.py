@@ -29,7 +29,6 @@ Snapshot k (the state before step k) is rebuilt from states[k], goal, k, actions
 from __future__ import annotations
 
 import json
-import os
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from dexterous.contracts.files import write_atomically
 from dexterous.contracts.snapshot import FORMAT as SNAPSHOT_FORMAT
 from dexterous.contracts.snapshot import Snapshot
 
@@ -117,11 +117,7 @@ class Demonstration:
         }
         meta = {**self.meta, "format": FORMAT, "version": VERSION, "env_id": self.env_id, "seed": self.seed,
                 "action_size": self.action_size, "rng_states": self.rng_states}
-        tmp = path.with_name(path.name + ".tmp")
-        with tmp.open("wb") as f:
-            np.savez(f, meta=np.array(json.dumps(meta)), **arrays)
-        os.replace(tmp, path)
-        return path
+        return write_atomically(path, lambda f: np.savez(f, meta=np.array(json.dumps(meta)), **arrays))
 
     @classmethod
     def load(cls, path: str | Path) -> "Demonstration":

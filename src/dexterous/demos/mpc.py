@@ -10,12 +10,8 @@ resumes where it stopped and finishes exactly as an uninterrupted run would.
 from __future__ import annotations
 
 import dataclasses
-import os
-import platform
-import re
 import time
 from collections.abc import Callable
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -23,9 +19,10 @@ import gymnasium
 import numpy as np
 
 import dexterous
+from dexterous.catalog import canonical_id, entry
+from dexterous.contracts.files import machine, versions
 from dexterous.demos.format import DemoError, Demonstration
 from dexterous.demos.replay import flat_observation
-from dexterous.envs.registry import canonical_id
 from dexterous.planning.configs import TOPDMConfig
 from dexterous.planning.planner import Planner, PlanStep
 from dexterous.sim.batch import BatchEvaluator
@@ -60,22 +57,16 @@ class StepReport(NamedTuple):
         return fields | {"env_steps_s": f"{self.env_steps_per_s:,.0f}"}
 
 
-def versions() -> dict[str, str]:
-    return {p: version(p) for p in PACKAGES}
-
-
 def check_plannable(env: gymnasium.Env) -> None:
     """Refuse a Sparse twin: the planners' score is its dense twin's reward plus a success bonus."""
     if not env.unwrapped.dense_reward:
-        dense = re.sub(r"Sparse(-v\d+)$", r"\1", env.spec.id)
+        dense = entry(env.spec.id).dense_id
         raise ValueError(f"{env.spec.id} pays a sparse reward, but TOPDM and MPPI score rollouts by the dense "
                          f"reward plus 1 per successful step (SPEC §4): plan {dense} instead")
 
 
 def _meta(config: TOPDMConfig, planner_name: str) -> dict[str, Any]:
-    return {"planner": planner_name, "config": dataclasses.asdict(config), "versions": versions(),
-            "machine": {"node": platform.node(), "cpu_count": os.cpu_count(),
-                        "platform": platform.platform()},
+    return {"planner": planner_name, "config": dataclasses.asdict(config), "versions": versions(PACKAGES), "machine": machine(),
             "complete": False, "step_seconds": [], "env_steps": 0, "planner_rng": None}
 
 

@@ -20,10 +20,15 @@ POSITION_NOISE = 0.005
 """Std of the pen's Gaussian start-position noise (m); its start orientation is fixed."""
 PALM_HEIGHT = 0.04
 """A reset is kept only if the pen is above this height after settling."""
-LOST_HEIGHT = 0.05
+LOST_HEIGHT = 0.10
 """Below this height (m) the pen's centre has left the hand, which holds it at about 0.15 m."""
-LOST_DISTANCE = 0.2
-"""Farther than this (m) from its rest position the pen has left the hand."""
+LOST_DISTANCE = 0.05
+"""Farther than this (m) from its rest position the pen has left the hand's working space.
+
+A spinning pen's centre stays within a few centimetres of rest. With looser bounds
+(0.05 m high, 0.2 m away) TOPDM+ still threw the pen at step 29–32 of 3 seeds in 5: the
+planner found throws whose pen stayed "in play" for the rest of its 20-step horizon. With
+these it kept the pen for the first 100 steps of seed 1 (0.81 reward per step; 0.78 turns)."""
 
 
 class PenSpinEnv(HandEnv):

@@ -174,14 +174,14 @@ def _efficiency(summary: FigureSummary) -> Figure:
     """Per task: success (or return, where there is no success) against env steps per real step."""
     figure = summary.figure
     fig, _ = _curve_figure(summary)
-    planners = list(dict.fromkeys(c.method.label.split(" 1/")[0] for c in summary.cells))
+    planners = list(dict.fromkeys(c.method.planner for c in summary.cells))  # one line per planner, over budgets
     colours = {p: _COLOURS[i % len(_COLOURS)] for i, p in enumerate(planners)}
     for ax, task in zip(fig.axes, figure.tasks):
         cells = [c for c in summary.cells if c.task == task]
         success = any(c.success is not None for c in cells)
         for planner in planners:
             points = []
-            for cell in (c for c in cells if c.method.label.split(" 1/")[0] == planner and c.finished):
+            for cell in (c for c in cells if c.method.planner == planner and c.finished):
                 steps = planner_config(figure, RunSpec(task, cell.method, 0)).episode_length
                 x = np.mean([r.env_steps for r in cell.runs]) / steps
                 if success:
@@ -190,7 +190,7 @@ def _efficiency(summary: FigureSummary) -> Figure:
                 else:
                     points.append((x, cell.mean_return, cell.min_return, cell.max_return, cell.finished))
             points.sort()
-            label = f"{planner} ({', '.join(str(p[4]) for p in points) or 0} of {figure.n_seeds} seeds)"
+            label = f"{planner.upper()} ({', '.join(str(p[4]) for p in points) or 0} of {figure.n_seeds} seeds)"
             if not points:
                 ax.plot([], [], color=colours[planner], label=label)
                 continue

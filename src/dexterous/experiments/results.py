@@ -21,14 +21,12 @@ from __future__ import annotations
 import dataclasses
 import fcntl
 import json
-import os
-import platform
 import time
 from dataclasses import asdict, dataclass, field
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from dexterous.contracts.files import machine, versions, write_atomically
 from dexterous.experiments.configs import FigureConfig, Method, planner_switches
 
 FORMAT = "dexterous.experiments"
@@ -85,15 +83,6 @@ class RunRecord:
         return cls(**data)
 
 
-def machine() -> dict[str, Any]:
-    return {"node": platform.node(), "cpu_count": os.cpu_count(), "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine()}
-
-
-def versions() -> dict[str, str]:
-    return {p: version(p) for p in PACKAGES}
-
-
 def figure_dir(root: str | Path, figure: FigureConfig) -> Path:
     """The figure's folder under root, checked against its manifest where it has one; creates nothing.
 
@@ -102,34 +91,38 @@ def figure_dir(root: str | Path, figure: FigureConfig) -> Path:
     Anything that changes what a recorded run did (the budget, the metrics, a recorded
     method's definition, a recorded task's planning length) is refused by name.
     """
-    folder = Path(root) / figure.name
-    config = json.loads(json.dumps(figure.to_json()))  # tuples become lists, as on disk
-    if (folder / MANIFEST).exists():
-        stored = with_added_fields(read_manifest(folder)["config"])
-        differ = _changes_to_records(stored, config)
-        if differ:
-            raise ResultsError(f"{folder} holds {figure.name} results made with other settings "
-                               f"({', '.join(differ)} differ, e.g. budget {stored['budget']['name']!r}); "
-                               "use another --out directory")
-    return folder
+    return _checked_figure_dir(root, figure)[0]
 
 
 def open_figure_dir(root: str | Path, figure: FigureConfig) -> Path:
     """The figure's folder under root (see `figure_dir`), created with its manifest, or its
     manifest rewritten to the figure's config when the figure has grown."""
-    folder = figure_dir(root, figure)
-    path = folder / MANIFEST
-    config = json.loads(json.dumps(figure.to_json()))
-    if path.exists():
-        manifest = read_manifest(folder)
-        if with_added_fields(manifest["config"]) != config:
-            _write_atomically(path, json.dumps({**manifest, "config": config}, indent=1, ensure_ascii=False) + "\n")
+    folder, config, manifest = _checked_figure_dir(root, figure)
+    if manifest is None:
+        folder.mkdir(parents=True, exist_ok=True)
+        manifest = {"format": FORMAT, "version": VERSION, "figure": figure.name, "config": config,
+                    "versions": versions(PACKAGES), "machine": machine(), "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    elif with_added_fields(manifest["config"]) == config:
         return folder
-    folder.mkdir(parents=True, exist_ok=True)
-    manifest = {"format": FORMAT, "version": VERSION, "figure": figure.name, "config": config,
-                "versions": versions(), "machine": machine(), "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-    _write_atomically(path, json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
+    write_atomically(folder / MANIFEST, json.dumps({**manifest, "config": config}, indent=1, ensure_ascii=False) + "\n")
     return folder
+
+
+def _checked_figure_dir(root: str | Path, figure: FigureConfig) -> tuple[Path, dict[str, Any], dict[str, Any] | None]:
+    """(folder, the figure's config as JSON holds it, the folder's manifest or None), after
+    refusing a folder whose records the figure would no longer describe (see `figure_dir`)."""
+    folder = Path(root) / figure.name
+    config = json.loads(json.dumps(figure.to_json()))  # tuples become lists, as on disk
+    if not (folder / MANIFEST).exists():
+        return folder, config, None
+    manifest = read_manifest(folder)
+    stored = with_added_fields(manifest["config"])
+    differ = _changes_to_records(stored, config)
+    if differ:
+        raise ResultsError(f"{folder} holds {figure.name} results made with other settings "
+                           f"({', '.join(differ)} differ, e.g. budget {stored['budget']['name']!r}); "
+                           "use another --out directory")
+    return folder, config, manifest
 
 
 def _changes_to_records(stored: dict[str, Any], config: dict[str, Any]) -> list[str]:
@@ -212,7 +205,7 @@ def read_runs(folder: str | Path) -> list[RunRecord]:
 def write_runs(folder: str | Path, records: list[RunRecord]) -> None:
     """Replace runs.jsonl with records (sorted by task, method, seed), atomically."""
     lines = [json.dumps(r.to_json(), ensure_ascii=False) for r in sorted(records, key=lambda r: r.key)]
-    _write_atomically(Path(folder) / RUNS, "".join(line + "\n" for line in lines))
+    write_atomically(Path(folder) / RUNS, "".join(line + "\n" for line in lines))
 
 
 def record_run(folder: str | Path, record: RunRecord) -> list[RunRecord]:
@@ -244,7 +237,3 @@ def figure_dirs(root: str | Path) -> list[Path]:
     return found
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from tqdm import tqdm
 
+from dexterous.catalog import entry
 from dexterous.experiments.configs import FigureConfig, Method, task_name
 from dexterous.experiments.results import (ResultsError, RunRecord, figure_dir, open_figure_dir, read_runs,
                                           record_run)
@@ -232,9 +233,7 @@ def reproduce(figure: FigureConfig, out: str | Path, address: str | None = None,
 
 def _reports_success(figure: FigureConfig, task: str) -> bool:
     """Whether a run of task records its final-step success: the figure reports it and the task has one."""
-    import dexterous
-
-    return "final_success" in figure.metrics and dexterous.make(task).unwrapped.has_success
+    return "final_success" in figure.metrics and entry(task).has_success
 
 
 def _check_demos_are_coming(figure: FigureConfig, specs: list[RunSpec], records: dict) -> None:

@@ -9,8 +9,9 @@ from MPPI to TOPDM one switch at a time:
     "topdm"   top-fraction selection,     carry-over,    sparse noise (fn = 0.3)
 
 and one step past the paper, ours: "topdm+" (TOPDM+), TOPDM whose score stops paying
-once the object is out of play, which stops simulating such rollouts, and whose noise is
-coloured along the horizon (see `TOPDMConfig`'s TOPDM+ fields).
+once the object is out of play, which stops simulating such rollouts, whose noise is
+coloured along the horizon, and which never drops a plan its noisy copies do not beat
+(see `TOPDMConfig`'s TOPDM+ fields).
 
 Every variant keeps the base config's budget, iteration schedule included, so MPPI gets
 TOPDM's sampling budget at every real step (SPEC §4: "same sampling budget (N, Ni per
@@ -24,10 +25,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from dexterous.catalog import entry
 from dexterous.planning.schedule import decreasing_iterations
 
 Selection = Literal["top_fraction", "weighted_average"]
@@ -171,12 +172,12 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "mod1": {"noise_fraction": 1.0, "carry_over": False},
     "mppi": {"noise_fraction": 1.0, "carry_over": False, "selection": "weighted_average"},
     "topdm+": {"lost_object": True, "lost_penalty": 5.0, "rest_weight": 20.0, "early_out": True,
-               "noise_exponent": 2.0},
+               "noise_exponent": 2.0, "elite_memory": True},
 }
 """Switches each planner sets on a TOPDM config; budgets and σ, β stay shared. The first
 four are the paper's fig. 4; "topdm+" is ours (not the paper's): TOPDM with the
-lost-object objective, early-out and coloured noise, its values chosen by measurement
-(docs/RESULTS.md, the efficiency figure)."""
+lost-object objective, early-out, coloured noise and elite memory, its values chosen by
+measurement (docs/RESULTS.md, the efficiency figure)."""
 
 
 PLANNERS: tuple[str, ...] = ("topdm", "mppi", "topdm+")
@@ -243,37 +244,7 @@ _FAMILIES: dict[str, _Family] = {
     ),
 }
 
-_OBJECTS = ("Egg", "Block", "Pen")
-_TWO_HAND_TASKS = ("HandOver", "CatchUnderarm", "CatchUnderarmHard", "CatchOverarm")
-_ENV_FAMILY: dict[str, str] = {
-    **{f"{obj}{task}": "two_hands" for obj in _OBJECTS for task in _TWO_HAND_TASKS},
-    **{
-        f"Two{obj}CatchUnderArm": "two_egg_catch" if obj == "Egg" else "two_hands"
-        for obj in _OBJECTS
-    },
-    "PenSpin": "pen_spin",
-    "HandManipulateBlockFull": "one_hand_manipulate",
-    "HandManipulatePenFull": "one_hand_manipulate",
-    "Humanoid": "humanoid",
-}
-"""Family of each environment name, without namespace, "Sparse" twin suffix or version."""
-_KNOWN_ENVS = (
-    "{Egg,Block,Pen}{HandOver,CatchUnderarm,CatchUnderarmHard,CatchOverarm}, "
-    "Two{Egg,Block,Pen}CatchUnderArm, PenSpin, HandManipulate{Block,Pen}Full, Humanoid "
-    "(optionally with 'namespace/' before, 'Sparse' and '-vN' after)"
-)
 PRESETS: tuple[str, ...] = ("paper", "cpu", "smoke")
-
-
-def env_family(env_id: str) -> str:
-    """The preset family of an environment id such as "dexterous/EggCatchOverarmSparse-v1".
-
-    A sparse twin plans with its dense twin's budgets.
-    """
-    name = re.sub(r"(Sparse)?(-v\d+)?$", "", env_id.rsplit("/", 1)[-1])
-    if name not in _ENV_FAMILY:
-        raise ValueError(f"unknown environment {env_id!r}; known: {_KNOWN_ENVS}")
-    return _ENV_FAMILY[name]
 
 
 def preset(
@@ -294,7 +265,7 @@ def preset(
     """
     if name not in PRESETS:
         raise ValueError(f"preset must be one of {', '.join(map(repr, PRESETS))}, got {name!r}")
-    family = _FAMILIES[env_family(env_id)]
+    family = _FAMILIES[entry(env_id).family]
     config = TOPDMConfig(**family.paper)
     if name == "cpu":
         episode_steps = CPU_EPISODE_SECONDS * family.env_steps_per_s

@@ -16,8 +16,9 @@ Manipulation Tasks With Trajectory Optimisation and Reinforcement Learning", ICM
 
 TOPDM+ is this loop with further switches, each off in the paper's planners: a score that
 stops paying once the task's object is out of play (with a penalty per lost step and one
-for the object's distance from its rest pose), rollouts stopped once lost (early-out), and
-coloured noise along the horizon (see `configs.TOPDMConfig` and `noise`).
+for the object's distance from its rest pose), rollouts stopped once lost (early-out),
+coloured noise along the horizon, and a (μ + λ) selection that scores the carried plan
+itself and keeps earlier elites until beaten (see `configs.TOPDMConfig` and `noise`).
 
 The MPPI baseline and the fig. 4 ablations in between are this same loop with switches
 (see `configs.variant`); the selection rule lives in `selection`, the score in `scoring`,

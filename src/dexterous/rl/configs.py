@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
 
-from dexterous.envs.registry import NAMESPACE
+from dexterous.catalog import NAMESPACE
 
 HerVariant = Literal["original", "new"]
 HER_RANDOM_ACTION_PROB: dict[str, float] = {"original": 0.3, "new": 0.0}

@@ -8,7 +8,6 @@ takes a uniformly random action with probability 0.3 (the HER baselines' random_
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import gymnasium
@@ -18,6 +17,7 @@ from stable_baselines3.common.vec_env import VecEnv
 from stable_baselines3.her import HerReplayBuffer
 
 import dexterous
+from dexterous.catalog import ENTRIES, entry
 from dexterous.rl.configs import HERConfig
 from dexterous.rl.episodes import Policy, run_episode
 from dexterous.rl.td3 import EVAL_SEED, td3_kwargs
@@ -47,15 +47,12 @@ class RandomActionTD3(TD3):
 
 def goal_twins(env_id: str) -> tuple[str, str]:
     """(sparse id, dense id) of a goal task given either twin; a clear error otherwise."""
-    full = dexterous.make(env_id).unwrapped.env_id
-    namespace, name = full.split("/", 1)
-    base, version = re.fullmatch(r"(.*?)(?:Sparse)?(-v\d+)", name).groups()
-    sparse, dense = f"{namespace}/{base}Sparse{version}", f"{namespace}/{base}{version}"
-    if sparse not in dexterous.env_ids() or dense not in dexterous.env_ids():
-        goal_tasks = [i.replace("Sparse", "") for i in dexterous.env_ids() if "Sparse-v" in i]
-        raise ValueError(f"{full} has no dense/Sparse twin: HER trains on the Sparse twin of a goal task "
+    task = entry(env_id)
+    if task.sparse_id is None:
+        goal_tasks = [e.id for e in ENTRIES if e.sparse_id is not None and not e.sparse]
+        raise ValueError(f"{task.id} has no dense/Sparse twin: HER trains on the Sparse twin of a goal task "
                          f"({', '.join(goal_tasks)})")
-    return sparse, dense
+    return task.sparse_id, task.dense_id
 
 
 class HERRecipe:

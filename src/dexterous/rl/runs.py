@@ -33,7 +33,6 @@ SB3 sees them, and the first one after a resume counts from the checkpoint on.
 from __future__ import annotations
 
 import json
-import os
 import pickle
 import random
 import shutil
@@ -51,6 +50,7 @@ from stable_baselines3.common.logger import configure
 from stable_baselines3.common.utils import safe_mean
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecMonitor, VecNormalize
 
+from dexterous.contracts.files import write_atomically
 from dexterous.progress import progress_bar
 from dexterous.rl.configs import OffPolicyConfig, config_from_json
 from dexterous.rl.episodes import Policy
@@ -284,7 +284,7 @@ def _claim(out: Path, config: OffPolicyConfig) -> None:
     if config.steps < done:
         raise ValueError(f"{out} has trained {done:,} steps already, more than --steps {config.steps:,}: "
                          f"use --steps {done} or more to extend the run, or train into another --out folder")
-    _write_atomically(path, json.dumps(record, indent=1) + "\n")
+    write_atomically(path, json.dumps(record, indent=1) + "\n")
 
 
 def _read_json(path: Path, remedy: str) -> Any:
@@ -295,11 +295,6 @@ def _read_json(path: Path, remedy: str) -> Any:
         raise ValueError(f"{path} is damaged ({err}); {remedy}") from None
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Temporary file + rename: an interruption never leaves half a file."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def _keep_evaluations(out: Path, steps: int) -> list[dict[str, Any]]:

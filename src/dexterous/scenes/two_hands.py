@@ -3,8 +3,8 @@
 Each family (HandOver, CatchUnderarm, CatchUnderarmHard, CatchOverarm, TwoObject) is one
 `TwoHandLayout` value: the two hand mounts, the floor, the two goal boxes, where the
 objects start, the dense reward weights and a camera that frames both hands and the goal
-ghosts. The environment (dexterous.envs.two_hands) and the registry read only this data,
-so a new scene is a few lines here.
+ghosts. The environment (dexterous.envs.two_hands) reads only this data, so a new scene is
+a few lines here (and a line of names in dexterous.catalog).
 
 Mount angles are the original's literals 1.5708 / 3.14159 / 3.14, not π/2 and π: with
 them, trajectories match the original's; with π they drift apart after ~50 steps.
@@ -18,12 +18,10 @@ from typing import Mapping
 
 import numpy as np
 
+from dexterous.catalog import SHAPES
 from dexterous.scenes.spec import CameraView, HandMount, ObjectPlacement, ObjectShape, Scene, Vec3
 
 Quat = tuple[float, float, float, float]
-
-SHAPES: tuple[ObjectShape, ...] = ("egg", "block", "pen")
-"""Objects every family comes with, in registry order."""
 
 PEN_START_EULER: Vec3 = (-1.0, 1.0, 0.0)
 """Pens start at this orientation in every scene; eggs and blocks at identity."""
@@ -81,8 +79,6 @@ def _held_start(joints: dict[str, float], object_quat: dict[ObjectShape, Quat]) 
 class TwoHandLayout:
     """One two-hand family: the scene and the task data that goes with it."""
 
-    name_pattern: str
-    """Environment name with `{shape}` for Egg/Block/Pen, e.g. `{shape}HandOver`."""
     mounts: tuple[HandMount, HandMount]
     """Hand 1 and hand 2."""
     floor_z: float
@@ -101,15 +97,6 @@ class TwoHandLayout:
     """Default render view, framing both hands and the goal boxes."""
     held_start: HeldStart | None = None
     """Start from this fixed state (no warm-up, no random rotation) instead of settling."""
-    alias_patterns: tuple[str, ...] = ()
-    """Other accepted spellings of name_pattern."""
-
-    def name(self, shape: ObjectShape) -> str:
-        return self.name_pattern.format(shape=shape.capitalize())
-
-    def aliases(self, shape: ObjectShape) -> tuple[str, ...]:
-        return tuple(p.format(shape=shape.capitalize()) for p in self.alias_patterns)
-
     def scene(self, shape: ObjectShape) -> Scene:
         """The scene with `shape` objects at their start poses."""
         euler = PEN_START_EULER if shape == "pen" else (0.0, 0.0, 0.0)
@@ -150,7 +137,6 @@ _UNDERARM_MOUNTS = (_movable((1.0, 1.35, 0.35), UNDERARM_1), _movable((1.0, 0.0,
 
 LAYOUTS: Mapping[str, TwoHandLayout] = MappingProxyType({
     "HandOver": TwoHandLayout(
-        name_pattern="{shape}HandOver",
         mounts=(HandMount((1.0, 1.25, 0.15), UNDERARM_1), HandMount((1.0, 0.25, 0.15), UNDERARM_2)),
         floor_z=0.0,
         boxes=(Box((0.96, 0.81, 0.20), (1.04, 0.89, 0.26)), Box((0.96, 0.60, 0.20), (1.04, 0.68, 0.26))),
@@ -158,7 +144,6 @@ LAYOUTS: Mapping[str, TwoHandLayout] = MappingProxyType({
         pos_weight=20.0, rot_weight=1.0, camera=_HANDOVER_CAMERA,
     ),
     "CatchUnderarm": TwoHandLayout(
-        name_pattern="{shape}CatchUnderarm",
         mounts=_UNDERARM_MOUNTS,
         floor_z=-1.0,
         boxes=(Box((0.9, 0.33, 0.1), (1.1, 0.50, 0.4)), Box((0.9, 0.85, 0.1), (1.1, 1.02, 0.4))),
@@ -166,7 +151,6 @@ LAYOUTS: Mapping[str, TwoHandLayout] = MappingProxyType({
         pos_weight=10.0, rot_weight=0.2, camera=_UNDERARM_CAMERA,
     ),
     "CatchUnderarmHard": TwoHandLayout(
-        name_pattern="{shape}CatchUnderarmHard",
         mounts=(_movable((1.0, 1.65, 0.35), UNDERARM_1), _movable((1.0, -0.30, 0.35), UNDERARM_2)),
         floor_z=-1.0,
         boxes=(Box((0.97, 0.08, 0.15), (1.03, 0.15, 0.35)), Box((0.97, 1.20, 0.15), (1.03, 1.27, 0.35))),
@@ -174,7 +158,6 @@ LAYOUTS: Mapping[str, TwoHandLayout] = MappingProxyType({
         pos_weight=10.0, rot_weight=0.2, camera=_HARD_CAMERA,
     ),
     "CatchOverarm": TwoHandLayout(
-        name_pattern="{shape}CatchOverarm",
         mounts=(_movable((1.0, 1.35, 0.15), UPRIGHT_1), _movable((1.0, 0.0, 0.15), UPRIGHT_2)),
         floor_z=-1.0,
         boxes=(Box((0.9, -0.05, 0.4), (1.1, 0.05, 0.5)), Box((0.9, 1.25, 0.4), (1.1, 1.35, 0.5))),
@@ -182,13 +165,11 @@ LAYOUTS: Mapping[str, TwoHandLayout] = MappingProxyType({
         pos_weight=10.0, rot_weight=0.2, camera=_OVERARM_CAMERA, held_start=OVERARM_START,
     ),
     "TwoObject": TwoHandLayout(
-        name_pattern="Two{shape}CatchUnderArm",  # sic: the original's capital A
         mounts=_UNDERARM_MOUNTS,
         floor_z=-1.0,
         boxes=(Box((0.97, 0.38, 0.15), (1.03, 0.45, 0.35)), Box((0.97, 0.90, 0.15), (1.03, 0.97, 0.35))),
         starts=((1.0, 0.35, 0.4), (1.0, 1.0, 0.4)), start_hands=(1, 0),
         pos_weight=10.0, rot_weight=0.2, camera=_UNDERARM_CAMERA,
-        alias_patterns=("Two{shape}CatchUnderarm",),
     ),
 })
 """The five two-hand families of SPEC §2, by family name."""

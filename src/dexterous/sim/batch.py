@@ -114,12 +114,12 @@ class BatchEvaluator:
             reward, success, terminated = env.step_outcome(fields, goal)
             diverged |= batch_diverged(batch.warning)
             diverged |= ~(np.isfinite(qpos).all(axis=1) & np.isfinite(qvel).all(axis=1) & np.isfinite(reward))
-            live = ~stopped
+            live = slice(None) if ids is None else ids  # a stopped rollout's row keeps its zeros
             rewards[live, s] = np.where(diverged, -np.inf, np.where(ended, 0.0, reward))[live]
             successes[live, s] = (success & ~diverged & ~ended)[live]
             ended |= terminated
             if lost is not None:
-                lost[:, s] = env.object_lost(qpos, goal) & live
+                lost[live, s] = env.object_lost(qpos, goal)[live]
                 if s:
                     lost[:, s] |= lost[:, s - 1]
             if offsets is not None:
