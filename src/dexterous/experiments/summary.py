@@ -19,20 +19,7 @@ import numpy as np
 from dexterous.experiments.configs import Budget, FigureConfig, Method, task_name
 from dexterous.experiments.results import ResultsError, RunRecord, read_manifest, read_runs, with_added_fields
 from dexterous.experiments.runner import RunSpec, planner_config
-
-
-@dataclass(frozen=True)
-class Band:
-    """A curve aggregated over runs: median and min–max at each evaluation step."""
-
-    steps: tuple[float, ...]
-    """Environment steps of the evaluations (E,)."""
-    median: tuple[float, ...]
-    """Median over runs at each step (E,)."""
-    low: tuple[float, ...]
-    """Minimum over runs at each step (E,)."""
-    high: tuple[float, ...]
-    """Maximum over runs at each step (E,)."""
+from dexterous.rl.bands import Band, band
 
 
 @dataclass(frozen=True)
@@ -198,24 +185,17 @@ def _cell(figure: FigureConfig, task: str, method: Method, runs: list[RunRecord]
 
 
 def _curves(runs: list[RunRecord]) -> dict[str, Band]:
-    """Median and min–max of each metric at the evaluation steps all runs share.
-
-    Runs of one method at one budget evaluate at the same steps; keeping only the shared
-    ones means every point of a band is over the same runs.
-    """
+    """Median and min–max of each metric over the runs (`rl.bands.band`: at the steps they share)."""
     curved = [r for r in runs if r.curve]
     if not curved:
         return {}
-    shared = sorted(set.intersection(*(set(r.curve["steps"]) for r in curved)))
     metrics = sorted(set.intersection(*(set(r.curve) for r in curved)) - {"steps"})
     bands = {}
     for metric in metrics:
-        rows = [[dict(zip(r.curve["steps"], r.curve[metric]))[s] for s in shared] for r in curved]
-        if any(v is None for row in rows for v in row):
+        curves = [dict(zip(r.curve["steps"], r.curve[metric])) for r in curved]
+        if any(v is None for curve in curves for v in curve.values()):
             continue  # a metric the task does not have (success on PenSpin)
-        values = np.array(rows, dtype=float).reshape(len(curved), len(shared))
-        bands[metric] = Band(steps=tuple(shared), median=tuple(np.median(values, axis=0).tolist()),
-                             low=tuple(values.min(axis=0).tolist()), high=tuple(values.max(axis=0).tolist()))
+        bands[metric] = band(curves)
     return bands
 
 

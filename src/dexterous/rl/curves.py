@@ -1,7 +1,8 @@
 """Learning curves as the paper draws them: per method, the median over seeds with a min–max band.
 
 Runs are grouped into methods by their config (algorithm, demonstrations or not, β,
-HER variant); every evaluation record of every run contributes at its step.
+HER variant); a method's band is over the evaluation steps all its runs have reached
+(`bands.band`).
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 from matplotlib.figure import Figure
 
+from dexterous.rl.bands import band
 from dexterous.rl.configs import OffPolicyConfig, TD3Config
 from dexterous.rl.runs import read_config, read_evaluations
 
@@ -46,11 +47,10 @@ def plot_runs(run_dirs: Sequence[str | Path], out_png: str | Path, metric: str =
     fig = Figure(figsize=(7, 4.5), layout="constrained")
     ax = fig.subplots()
     for label, runs in sorted(curves.items()):
-        steps = sorted(set().union(*runs))
-        values = [[run[s] for run in runs if s in run] for s in steps]
+        aggregate = band(runs)
         runs_text = f"{len(runs)} run{'s' if len(runs) > 1 else ''}"
-        ax.plot(steps, [np.median(v) for v in values], marker="o", markersize=3, label=f"{label} ({runs_text})")
-        ax.fill_between(steps, [min(v) for v in values], [max(v) for v in values], alpha=0.25)
+        ax.plot(aggregate.steps, aggregate.median, marker="o", markersize=3, label=f"{label} ({runs_text})")
+        ax.fill_between(aggregate.steps, aggregate.low, aggregate.high, alpha=0.25)
     ax.set_xlabel("environment steps")
     ax.set_ylabel(metric.replace("_", " "))
     ax.set_title(f"{env_ids.pop()}: median, min–max band over runs")
