@@ -269,3 +269,16 @@ def test_ray_episodes_share_the_cores(requested, episodes, cluster, node, thread
 def test_more_threads_than_a_node_has_is_refused():
     with pytest.raises(ValueError, match="--threads 32 is more than the largest Ray node's 16 CPUs"):
         threads_per_episode(32, 1, 64, 16)
+
+
+def test_a_topdm_plus_episode_resumes_exactly(tmp_path):
+    """TOPDM+'s elite memory and early-out keep no state across real steps beyond the plan."""
+    config = preset("smoke", "dexterous/PenSpin-v1", "topdm+")
+    pieces, straight = tmp_path / "pieces.npz", tmp_path / "straight.npz"
+    for stop in (3, 7, 10):
+        plan_episode("dexterous/PenSpin-v1", config, 2, pieces, planner_name="topdm+", nthread=1, max_steps=stop)
+    plan_episode("dexterous/PenSpin-v1", config, 2, straight, planner_name="topdm+", nthread=1, max_steps=10)
+    a, b = Demonstration.load(pieces), Demonstration.load(straight)
+    assert a.num_steps == b.num_steps == 10 and a.meta["env_steps"] == b.meta["env_steps"]
+    for field in ("states", "actions", "means", "rewards", "predicted_returns"):
+        assert np.array_equal(np.array(getattr(a, field)), np.array(getattr(b, field))), field
