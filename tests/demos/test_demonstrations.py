@@ -238,7 +238,7 @@ def test_a_snapshot_file_is_named_as_a_snapshot_not_a_demonstration(smoke_demo, 
 
 def test_a_corrupted_run_file_is_named(tmp_path):
     (tmp_path / "plan.json").write_text("{broken")
-    with pytest.raises(DemoError, match=r"plan\.json is corrupted .*delete it"):
+    with pytest.raises(DemoError, match=r"plan\.json is damaged .*delete it"):
         run_plan(PlanRun(ENV, preset="smoke", threads=1), tmp_path, use_ray=False, progress=False)
 
 
@@ -282,3 +282,16 @@ def test_a_topdm_plus_episode_resumes_exactly(tmp_path):
     assert a.num_steps == b.num_steps == 10 and a.meta["env_steps"] == b.meta["env_steps"]
     for field in ("states", "actions", "means", "rewards", "predicted_returns"):
         assert np.array_equal(np.array(getattr(a, field)), np.array(getattr(b, field))), field
+
+
+def test_a_plan_run_reads_each_new_episode_file_once(tmp_path, monkeypatch):
+    from dexterous.demos.format import SUMMARY_FIELDS
+
+    loads = []
+    original = Demonstration.load.__func__
+    monkeypatch.setattr(Demonstration, "load", classmethod(lambda cls, path: loads.append(path) or original(cls, path)))
+    summary = run_plan(PlanRun(ENV, preset="smoke", episodes=2, threads=1), tmp_path, use_ray=False, progress=False)
+    assert sorted(p.name for p in loads) == ["episode_0000.npz", "episode_0001.npz"]  # indexing, once each
+    entries = read_index(tmp_path)
+    assert [set(e) - {"file"} for e in entries] == [set(SUMMARY_FIELDS)] * 2
+    assert summary.env_steps == sum(e["env_steps"] for e in entries) > 0

@@ -155,11 +155,10 @@ def test_config_json_is_written_atomically(runs, tiny, tmp_path, monkeypatch):
     shutil.copytree(runs[0] / "a", run)
     before = (run / "config.json").read_text()
 
-    def crash_halfway(self, text, *args, **kwargs):
-        Path.write_bytes(self, text[:len(text) // 2].encode())
-        raise OSError("no space left on device")
+    def crash_before_the_rename(*args):
+        raise OSError("no space left on device")  # the new text went to the temporary file only
 
-    monkeypatch.setattr(Path, "write_text", crash_halfway)
+    monkeypatch.setattr("dexterous.contracts.files.os.replace", crash_before_the_rename)
     with pytest.raises(OSError, match="no space left"):
         train(dataclasses.replace(tiny, steps=345), run, progress=False)
     assert (run / "config.json").read_text(encoding="utf-8") == before

@@ -1,16 +1,19 @@
-"""How every long job writes its files, and the provenance it writes into them.
+"""How every long job writes, reads and claims its files, and the provenance it writes.
 
 A run that is killed mid-write must never leave half a file that a resume would then read:
 every file is written to a temporary name beside it and renamed over the old one, which
-POSIX makes atomic. Records say which package versions and machine made them, so a result
-can always be traced to what produced it.
+POSIX makes atomic. An output folder belongs to one run: its settings file says which,
+and a run with other settings is refused by name, so nothing of another run is ever taken
+for its own. Records say which package versions and machine made them, so a result can
+always be traced to what produced it.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import platform
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from importlib.metadata import version
 from pathlib import Path
 from typing import IO, Any
@@ -28,6 +31,29 @@ def write_atomically(path: str | Path, content: str | bytes | Callable[[IO[bytes
             f.write(content.encode() if isinstance(content, str) else content)
     os.replace(tmp, path)
     return path
+
+
+def read_json(path: Path, remedy: str, error: type[Exception] = ValueError) -> Any:
+    """The JSON in path; a damaged file raises error naming it and the remedy."""
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise error(f"{path} is damaged ({err}); {remedy}") from None
+
+
+def check_settings(folder: Path, name: str, settings: Mapping[str, Any], holds: str, remedy: str, damaged: str,
+                   may_change: Collection[str] = (), error: type[Exception] = ValueError) -> None:
+    """Refuse folder if its settings file `name` records other settings than these (those in
+    may_change aside), naming them: "{folder} holds {holds} with other settings (… differ);
+    {remedy}"; a damaged file is refused with the `damaged` remedy. A folder without the
+    file claims nothing."""
+    path = folder / name
+    if not path.exists():
+        return
+    found = read_json(path, damaged, error)
+    differ = sorted(k for k in set(settings) | set(found) if k not in may_change and found.get(k) != settings.get(k))
+    if differ:
+        raise error(f"{folder} holds {holds} with other settings ({', '.join(differ)} differ); {remedy}")
 
 
 def versions(packages: Iterable[str]) -> dict[str, str]:

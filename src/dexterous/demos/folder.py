@@ -10,25 +10,35 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Collection
 from pathlib import Path
 
 from dexterous.contracts.files import write_atomically
-from dexterous.demos.format import DemoError, Demonstration
+from dexterous.demos.format import SUMMARY_FIELDS, DemoError, Demonstration
 
 INDEX = "index.json"
 INDEX_FORMAT = "dexterous.demos"
+_ENTRY_FIELDS = {"file", *SUMMARY_FIELDS}
+"""An index entry's fields; an entry written before one of them existed is read again."""
 
 
 def episode_path(folder: Path, episode: int) -> Path:
     return Path(folder) / f"episode_{episode:04d}.npz"
 
 
-def write_index(folder: str | Path) -> Path:
-    """Summarise every episode file of the folder into index.json (atomically)."""
+def write_index(folder: str | Path, changed: Collection[str] | None = None) -> Path:
+    """Summarise every episode file of the folder into index.json (atomically).
+
+    changed names the only episode files that changed since the index was last written:
+    the other entries are kept as they are (a run that indexes after each episode then
+    reads each file once); None reads every file again.
+    """
     folder = Path(folder)
-    episodes = []
-    for path in sorted(folder.glob("episode_*.npz")):
-        episodes.append({"file": path.name, **Demonstration.load(path).summary()})
+    known = {}
+    if changed is not None and (folder / INDEX).exists():
+        known = {e["file"]: e for e in read_index(folder) if e["file"] not in changed and set(e) == _ENTRY_FIELDS}
+    episodes = [known.get(path.name) or {"file": path.name, **Demonstration.load(path).summary()}
+                for path in sorted(folder.glob("episode_*.npz"))]
     return write_atomically(folder / INDEX,
                             json.dumps({"format": INDEX_FORMAT, "version": 1, "episodes": episodes}, indent=1) + "\n")
 

@@ -42,6 +42,8 @@ from dexterous.contracts.snapshot import Snapshot
 
 FORMAT = "dexterous.demo"
 VERSION = 1
+SUMMARY_FIELDS = ("env_id", "seed", "steps", "complete", "final_success", "return", "env_steps")
+"""What `Demonstration.summary` (and so a folder's index.json) keeps of an episode."""
 _META = ("env_id", "seed", "action_size", "planner", "config", "versions", "complete", "step_seconds", "env_steps",
          "planner_rng", "rng_states")
 _ARRAYS = ("states", "goal", "observations", "actions", "means", "rewards", "successes", "predicted_returns")
@@ -102,7 +104,7 @@ class Demonstration:
         """What the index keeps of an episode."""
         return {"env_id": self.env_id, "seed": self.seed, "steps": self.num_steps, "complete": self.complete,
                 "final_success": bool(self.successes[-1]) if self.successes else False,
-                "return": float(np.sum(self.rewards))}
+                "return": float(np.sum(self.rewards)), "env_steps": int(self.meta.get("env_steps", 0))}
 
     # ----- files ----------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:

@@ -24,7 +24,8 @@ import numpy as np
 from tqdm import tqdm
 
 import dexterous
-from dexterous.demos.folder import episode_path, write_index
+from dexterous.contracts.files import check_settings, write_atomically
+from dexterous.demos.folder import episode_path, read_index, write_index
 from dexterous.demos.format import DemoError, Demonstration
 from dexterous.demos.mpc import StepReport, check_plannable, check_same_run, plan_episode
 from dexterous.demos.ray_cluster import connect_ray
@@ -109,22 +110,6 @@ def _run_record(run: PlanRun, env_id: str) -> dict[str, Any]:
     return record
 
 
-def _check_run_file(out: Path, record: dict[str, Any]) -> None:
-    """Each output folder belongs to one run: refuse to mix settings in it."""
-    path = out / RUN_FILE
-    if not path.exists():
-        return
-    try:
-        found = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise DemoError(f"{path} is corrupted ({err}); delete it to plan into {out} with these settings, "
-                        "or use another --out folder") from None
-    diff = sorted(k for k in record if found.get(k) != record[k])
-    if diff:
-        raise DemoError(f"{out} holds a plan run with other settings ({', '.join(diff)} differ); "
-                        "use another --out folder")
-
-
 def run_plan(run: PlanRun, out: str | Path, address: str | None = None, use_ray: bool | None = None,
              progress: bool = True) -> PlanSummary:
     """Plan every unfinished episode of `run` into `out`; returns the summary of all of them."""
@@ -134,10 +119,11 @@ def run_plan(run: PlanRun, out: str | Path, address: str | None = None, use_ray:
     check_plannable(env)
     record = _run_record(run, env.spec.id)  # settings are checked before out is made: a refusal leaves nothing
     out.mkdir(parents=True, exist_ok=True)
-    _check_run_file(out, record)
+    check_settings(out, RUN_FILE, record, "a plan run", "use another --out folder", error=DemoError,
+                   damaged=f"delete it to plan into {out} with these settings, or use another --out folder")
     finished_before = _finished_episodes(out, run)  # before plan.json is written: a stranger claims nothing
     if not (out / RUN_FILE).exists():
-        (out / RUN_FILE).write_text(json.dumps(record, indent=1) + "\n")
+        write_atomically(out / RUN_FILE, json.dumps(record, indent=1) + "\n")
     pending = [k for k in range(run.episodes) if k not in finished_before]
     if use_ray is None:
         use_ray = address is not None or len(pending) > 1
@@ -157,7 +143,7 @@ def run_plan(run: PlanRun, out: str | Path, address: str | None = None, use_ray:
         if not episode_path(out, episode).exists():
             raise DemoError(f"episode {episode} finished on a Ray worker, but {episode_path(out, episode)} is not "
                             f"here: the cluster's nodes must share the --out folder {out} (NFS or the like)")
-        write_index(out)
+        write_index(out, changed={episode_path(out, episode).name})
 
     if pending and use_ray:
         _run_on_ray(run, out, pending, address, update, finished)
@@ -166,14 +152,15 @@ def run_plan(run: PlanRun, out: str | Path, address: str | None = None, use_ray:
             finished(_episode_task(run, k, str(out), run.threads or None, update))
     for bar in bars.values():
         bar.close()
-    write_index(out)
-    demos = [Demonstration.load(episode_path(out, k)) for k in range(run.episodes)]
+    write_index(out, changed=())
+    names = {episode_path(out, k).name for k in range(run.episodes)}
+    entries = [e for e in read_index(out) if e["file"] in names]
     return PlanSummary(
-        episodes=len(demos),
-        success_rate=(float(np.mean([d.successes[-1] for d in demos]))
+        episodes=len(entries),
+        success_rate=(float(np.mean([e["final_success"] for e in entries]))
                       if env.unwrapped.has_success else None),
-        mean_return=float(np.mean([np.sum(d.rewards) for d in demos])),
-        env_steps=int(sum(d.meta["env_steps"] for d in demos)),
+        mean_return=float(np.mean([e["return"] for e in entries])),
+        env_steps=sum(e["env_steps"] for e in entries),
         wall_seconds=time.perf_counter() - start,
     )
 

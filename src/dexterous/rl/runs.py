@@ -50,7 +50,7 @@ from stable_baselines3.common.logger import configure
 from stable_baselines3.common.utils import safe_mean
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecMonitor, VecNormalize
 
-from dexterous.contracts.files import write_atomically
+from dexterous.contracts.files import check_settings, read_json, write_atomically
 from dexterous.progress import progress_bar
 from dexterous.rl.configs import OffPolicyConfig, config_from_json
 from dexterous.rl.episodes import Policy
@@ -247,7 +247,7 @@ def read_config(run_dir: str | Path) -> OffPolicyConfig:
     path = Path(run_dir) / CONFIG
     if not path.is_file():
         raise ValueError(f"{run_dir} is not a training run (no {CONFIG}); make one with `dexterous train`")
-    return config_from_json(_read_json(path, "restore it from a copy, or rerun the `dexterous train` command "
+    return config_from_json(read_json(path, "restore it from a copy, or rerun the `dexterous train` command "
                                               "that made the run (with the same settings) to rewrite it"))
 
 
@@ -271,30 +271,15 @@ def read_evaluations(run_dir: str | Path) -> list[dict[str, Any]]:
 def _claim(out: Path, config: OffPolicyConfig) -> None:
     """One run per directory: refuse other settings; only `steps` may change, and only upwards
     (extending a run: the steps done cannot be undone)."""
-    path = out / CONFIG
     record = json.loads(json.dumps(config.to_json()))
-    if path.exists():
-        found = _read_json(path, "restore it, or train into another --out folder")
-        differ = sorted(k for k in set(record) | set(found) if k != "steps" and found.get(k) != record.get(k))
-        if differ:
-            raise ValueError(f"{out} holds a run with other settings ({', '.join(differ)} differ); use another "
-                             "--out folder (only --steps may change, to extend a run)")
+    check_settings(out, CONFIG, record, "a run", "use another --out folder (only --steps may change, to extend a run)",
+                   damaged="restore it, or train into another --out folder", may_change={"steps"})
     checkpoint = latest_checkpoint(out)
     done = 0 if checkpoint is None else _read_state(checkpoint)["steps"]
     if config.steps < done:
         raise ValueError(f"{out} has trained {done:,} steps already, more than --steps {config.steps:,}: "
                          f"use --steps {done} or more to extend the run, or train into another --out folder")
-    write_atomically(path, json.dumps(record, indent=1) + "\n")
-
-
-def _read_json(path: Path, remedy: str) -> Any:
-    """The JSON in path; a damaged file raises ValueError naming it and the remedy."""
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path} is damaged ({err}); {remedy}") from None
-
-
+    write_atomically(out / CONFIG, json.dumps(record, indent=1) + "\n")
 
 
 def _keep_evaluations(out: Path, steps: int) -> list[dict[str, Any]]:
@@ -390,7 +375,7 @@ _DAMAGED_CHECKPOINT = ("delete the folder {checkpoint} to resume from the checkp
 
 def _read_state(checkpoint: Path) -> dict[str, Any]:
     """A checkpoint's state.json; a damaged one is named with what to do."""
-    return _read_json(checkpoint / "state.json", _DAMAGED_CHECKPOINT.format(checkpoint=checkpoint))
+    return read_json(checkpoint / "state.json", _DAMAGED_CHECKPOINT.format(checkpoint=checkpoint))
 
 
 def _rng_state(model: TD3) -> dict[str, Any]:
