@@ -14,11 +14,12 @@ import os
 import sys
 import types
 import typing
+from typing import Any
 from pathlib import Path
 
 
 import dexterous
-from dexterous.planning.configs import PLANNERS
+from dexterous.planning.runs import PlanRun
 from dexterous.progress import LOG_INTERVAL
 
 
@@ -54,10 +55,9 @@ def _video(args: argparse.Namespace) -> None:
 
 
 def _plan(args: argparse.Namespace) -> None:
-    from dexterous.demos.runner import PlanRun, run_plan
+    from dexterous.demos.runner import run_plan
 
-    run = PlanRun(env_id=args.env, planner=args.planner, preset=args.preset, kappa=args.kappa,
-                  episodes=args.episodes, seed=args.seed, threads=args.threads)
+    run = _config_from_args(PlanRun, args, env_id=args.env)
     summary = run_plan(run, args.out, address=args.address, use_ray=False if args.no_ray else None,
                        progress=not args.no_progress)
     print(summary)
@@ -96,9 +96,7 @@ def _gallery(args: argparse.Namespace) -> None:
 def _train(args: argparse.Namespace) -> None:
     from dexterous.rl import CONFIGS, train
 
-    cls = CONFIGS[args.algo]
-    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if getattr(args, f.name, None) is not None}
-    config = cls(env_id=args.env, **{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+    config = _config_from_args(CONFIGS[args.algo], args, env_id=args.env)
     print(train(config, args.out, progress=not args.no_progress))
 
 
@@ -154,7 +152,7 @@ def _report(args: argparse.Namespace) -> None:
 
 def _add_config_flags(parser: argparse.ArgumentParser, cls: type, skip: tuple[str, ...] = ("env_id",)) -> None:
     """One --flag per config field, typed from its annotation, helped by its docstring."""
-    from dexterous.rl.configs import field_docs
+    from dexterous.contracts.configs import field_docs
 
     hints, docs = typing.get_type_hints(cls), field_docs(cls)
     for f in dataclasses.fields(cls):
@@ -162,8 +160,8 @@ def _add_config_flags(parser: argparse.ArgumentParser, cls: type, skip: tuple[st
             continue
         kind, origin = hints[f.name], typing.get_origin(hints[f.name])
         default = " ".join(map(str, f.default)) if isinstance(f.default, tuple) else f.default
-        options: dict = {"dest": f.name, "default": None,
-                         "help": f"{docs.get(f.name, '')} (default: {default})".replace("%", "%%")}
+        shown = "" if default is None else f" (default: {default})"  # a None default is said in words
+        options: dict = {"dest": f.name, "default": None, "help": f"{docs.get(f.name, '')}{shown}".replace("%", "%%")}
         if origin is tuple:
             options.update(type=typing.get_args(kind)[0], nargs="+", metavar="N")
         elif origin is typing.Literal:
@@ -173,6 +171,14 @@ def _add_config_flags(parser: argparse.ArgumentParser, cls: type, skip: tuple[st
         else:
             options["type"] = kind
         parser.add_argument("--" + f.name.replace("_", "-"), **options)
+
+
+def _config_from_args(cls: type, args: argparse.Namespace, **fixed: Any) -> Any:
+    """The cls config of the flags `_add_config_flags` made: those given, the fields' defaults
+    for the others, and fixed (e.g. the positional environment id)."""
+    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls)
+             if f.name not in fixed and getattr(args, f.name, None) is not None}
+    return cls(**fixed, **{k: tuple(v) if isinstance(v, list) else v for k, v in given.items()})
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -228,17 +234,9 @@ def build_parser() -> argparse.ArgumentParser:
     gallery.set_defaults(func=_gallery)
     plan = sub.add_parser("plan", help="plan episodes with TOPDM, MPPI or TOPDM+ and record demonstrations")
     plan.add_argument("env", help="environment id (namespace optional)")
-    plan.add_argument("--planner", choices=PLANNERS, default="topdm",
-                      help="topdm and mppi are the paper's; topdm+ adds our lost-object objective, early-out "
-                           "and coloured noise")
-    plan.add_argument("--kappa", type=float, default=None, help="MPPI temperature (paper: 1 and 20; default 20)")
-    plan.add_argument("--preset", choices=["smoke", "cpu", "paper"], default="cpu",
-                      help="budget: smoke (seconds), cpu (~10 min per two-hand episode on 2 cores), paper")
-    plan.add_argument("--episodes", type=int, default=1, help="episodes; episode k resets with seed + k")
-    plan.add_argument("--seed", type=int, default=0, help="seed of episode 0")
+    _add_config_flags(plan, PlanRun)
     plan.add_argument("--out", type=Path, required=True, help="demonstration folder (rerun to resume)")
     plan.add_argument("--address", default=None, help="existing Ray cluster to run on (default: local Ray)")
-    plan.add_argument("--threads", type=int, default=0, help="physics threads per episode (0: all cores)")
     plan.add_argument("--no-ray", action="store_true", help="run episodes one after another in this process")
     plan.add_argument("--video", type=Path, default=None, help="after planning, write an mp4 of episode 0")
     _add_no_progress(plan)

@@ -1,12 +1,13 @@
 """Planners see physics only through `contracts.protocol` (and read the environments' table,
-`catalog`): no module here may import MuJoCo."""
+`catalog`, and the shared config checks): no module here may import MuJoCo."""
 
 import ast
 from pathlib import Path
 
 import dexterous.planning
 
-ALLOWED_INTERNAL = ("dexterous.planning", "dexterous.contracts.protocol", "dexterous.catalog")
+ALLOWED_INTERNAL = ("dexterous.planning", "dexterous.contracts.protocol", "dexterous.contracts.configs",
+                    "dexterous.catalog")
 
 
 def test_planning_imports_nothing_but_numpy_and_the_protocol():

@@ -82,8 +82,8 @@ def test_an_evaluator_without_play_is_refused_by_name():
 
 @pytest.mark.parametrize("changes, message", [
     ({"early_out": True}, "early_out and lost_penalty need lost_object=True"),
-    ({"lost_object": True, "lost_penalty": -1.0}, r"lost_penalty must be in \[0, inf\)"),
-    ({"noise_exponent": 5.0}, r"noise_exponent must be in \[0, 4\]"),
+    ({"lost_object": True, "lost_penalty": -1.0}, r"lost_penalty must be a finite number ≥ 0, got -1.0"),
+    ({"noise_exponent": 5.0}, r"noise_exponent must be a number in \[0, 4\]"),
     ({"lost_object": 1}, "lost_object must be a bool")])
 def test_bad_topdm_plus_switches_are_named(changes, message):
     with pytest.raises(ValueError, match=message):

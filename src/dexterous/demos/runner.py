@@ -29,47 +29,10 @@ from dexterous.demos.folder import episode_path, read_index, write_index
 from dexterous.demos.format import DemoError, Demonstration
 from dexterous.demos.mpc import StepReport, check_plannable, check_same_run, plan_episode
 from dexterous.demos.ray_cluster import connect_ray
-from dexterous.planning import preset
-from dexterous.planning.configs import PLANNERS
+from dexterous.planning.runs import PlanRun
 from dexterous.progress import progress_bar
 
 RUN_FILE = "plan.json"
-
-
-@dataclass(frozen=True)
-class PlanRun:
-    """One `dexterous plan` invocation."""
-
-    env_id: str
-    """Environment to plan in (namespace optional)."""
-    planner: str = "topdm"
-    """topdm or mppi (the paper's), or topdm+ (TOPDM with our improvements)."""
-    preset: str = "cpu"
-    """Budget: paper, cpu or smoke (see dexterous.planning.preset)."""
-    kappa: float | None = None
-    """MPPI temperature (paper: 1 and 20); MPPI only."""
-    episodes: int = 1
-    """Episodes to plan; episode k resets with seed + k."""
-    seed: int = 0
-    """Seed of episode 0."""
-    threads: int = 0
-    """Physics threads per episode (0: in process, all cores; on Ray, the cluster's cores
-    shared out between the episodes, at most one node's)."""
-
-    def __post_init__(self) -> None:
-        if self.planner not in PLANNERS:
-            raise ValueError(f"planner must be one of {PLANNERS}, got {self.planner!r}")
-        if self.episodes < 1:
-            raise ValueError(f"episodes must be ≥ 1, got {self.episodes}")
-        if self.seed < 0:
-            raise ValueError(f"seed must be ≥ 0 (episode k resets with seed + k), got {self.seed}")
-        if self.threads < 0:
-            raise ValueError(f"threads must be ≥ 0 (0: all cores), got {self.threads}")
-        if self.kappa is not None and self.planner != "mppi":
-            raise ValueError("--kappa applies to --planner mppi only")
-
-    def config(self):
-        return preset(self.preset, self.env_id, self.planner, kappa=self.kappa)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from dexterous.experiments.configs import Budget, FigureConfig, Method, task_name
+from dexterous.contracts.configs import from_json
+from dexterous.experiments.configs import FigureConfig, Method, task_name
 from dexterous.experiments.results import ResultsError, RunRecord, read_manifest, read_runs, with_added_fields
 from dexterous.experiments.runner import RunSpec, planner_config
 from dexterous.rl.bands import Band, band
@@ -115,14 +116,8 @@ def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, flo
 
 def figure_from_json(config: dict[str, Any]) -> FigureConfig:
     """The FigureConfig a manifest recorded, so a report describes what ran, not today's defaults."""
-    config = with_added_fields(config)
     try:
-        budget = dict(config["budget"])
-        budget["train_overrides"] = tuple((name, _tuples(value)) for name, value in budget["train_overrides"])
-        return FigureConfig(name=config["name"], title=config["title"], tasks=tuple(config["tasks"]),
-                            methods=tuple(Method(**m) for m in config["methods"]), budget=Budget(**budget),
-                            seeds=config["seeds"], metrics=tuple(config["metrics"]), paper=dict(config["paper"]),
-                            plan_steps=dict(config["plan_steps"]))
+        return from_json(FigureConfig, with_added_fields(config))
     except (KeyError, TypeError, ValueError) as err:
         raise ResultsError(f"manifest config of figure {config.get('name', '?')!r} cannot be read "
                            f"({type(err).__name__}: {err}); rerun `dexterous reproduce` into a new directory") from None
@@ -199,6 +194,3 @@ def _curves(runs: list[RunRecord]) -> dict[str, Band]:
     return bands
 
 
-def _tuples(value: Any) -> Any:
-    """JSON lists back to the tuples the configs hold (e.g. hidden sizes)."""
-    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value

@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import typing
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from dexterous.catalog import entry
+from dexterous.contracts.configs import check_choice, check_flag, check_number
 from dexterous.planning.schedule import decreasing_iterations
 
 Selection = Literal["top_fraction", "weighted_average"]
@@ -97,24 +99,21 @@ class TOPDMConfig:
 
     def __post_init__(self) -> None:
         for name in ("horizon", "n_samples", "iterations", "episode_length"):
-            _check_integer(name, getattr(self, name))
-        _check_interval("top_fraction", self.top_fraction, 0.0, 1.0, low_open=True)
-        _check_interval("sigma_init", self.sigma_init, 0.0, math.inf, high_open=True)
-        _check_interval("sigma_noise", self.sigma_noise, 0.0, math.inf, high_open=True)
-        _check_interval("noise_fraction", self.noise_fraction, 0.0, 1.0, low_open=True)
-        _check_interval("beta", self.beta, 0.0, 1.0, low_open=True)
-        _check_interval(
-            "return_weight", self.return_weight, 0.0, math.inf, low_open=True, high_open=True
-        )
-        _check_interval("kappa", self.kappa, 0.0, math.inf, low_open=True, high_open=True)
-        _check_choice("schedule", self.schedule, SCHEDULES)
-        _check_choice("selection", self.selection, SELECTIONS)
+            check_number(name, getattr(self, name), 1, integer=True)
+        check_number("top_fraction", self.top_fraction, 0.0, 1.0, low_open=True)
+        check_number("sigma_init", self.sigma_init, 0.0, math.inf, high_open=True)
+        check_number("sigma_noise", self.sigma_noise, 0.0, math.inf, high_open=True)
+        check_number("noise_fraction", self.noise_fraction, 0.0, 1.0, low_open=True)
+        check_number("beta", self.beta, 0.0, 1.0, low_open=True)
+        check_number("return_weight", self.return_weight, 0.0, math.inf, low_open=True, high_open=True)
+        check_number("kappa", self.kappa, 0.0, math.inf, low_open=True, high_open=True)
+        check_choice("schedule", self.schedule, SCHEDULES)
+        check_choice("selection", self.selection, SELECTIONS)
         for name in ("carry_over", "lost_object", "early_out", "elite_memory"):
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}")
-        _check_interval("lost_penalty", self.lost_penalty, 0.0, math.inf, high_open=True)
-        _check_interval("rest_weight", self.rest_weight, 0.0, math.inf, high_open=True)
-        _check_interval("noise_exponent", self.noise_exponent, 0.0, 4.0)
+            check_flag(name, getattr(self, name))
+        check_number("lost_penalty", self.lost_penalty, 0.0, math.inf, high_open=True)
+        check_number("rest_weight", self.rest_weight, 0.0, math.inf, high_open=True)
+        check_number("noise_exponent", self.noise_exponent, 0.0, 4.0)
         if self.elite_memory and self.selection != "top_fraction":
             raise ValueError("elite_memory needs selection='top_fraction': the weighted average keeps no elites")
         if (self.early_out or self.lost_penalty) and not self.lost_object:
@@ -138,32 +137,6 @@ class TOPDMConfig:
         return decreasing_iterations(t, self.iterations, self.episode_length)
 
 
-def _check_integer(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-
-
-def _check_interval(
-    name: str,
-    value: Any,
-    low: float,
-    high: float,
-    low_open: bool = False,
-    high_open: bool = False,
-) -> None:
-    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    above = is_number and (value > low if low_open else value >= low)
-    below = is_number and (value < high if high_open else value <= high)
-    if not (above and below):
-        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
-        raise ValueError(f"{name} must be in {interval}, got {value!r}")
-
-
-def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
-
-
 # --- fig. 4 ablation variants --------------------------------------------------------------
 
 VARIANTS: dict[str, dict[str, Any]] = {
@@ -180,7 +153,8 @@ lost-object objective, early-out, coloured noise and elite memory, its values ch
 measurement (docs/RESULTS.md, the efficiency figure)."""
 
 
-PLANNERS: tuple[str, ...] = ("topdm", "mppi", "topdm+")
+PlannerName = Literal["topdm", "mppi", "topdm+"]
+PLANNERS: tuple[str, ...] = typing.get_args(PlannerName)
 """What `dexterous plan` offers: the paper's two planners and ours, TOPDM+."""
 
 
@@ -244,7 +218,8 @@ _FAMILIES: dict[str, _Family] = {
     ),
 }
 
-PRESETS: tuple[str, ...] = ("paper", "cpu", "smoke")
+PresetName = Literal["paper", "cpu", "smoke"]
+PRESETS: tuple[str, ...] = typing.get_args(PresetName)
 
 
 def preset(

@@ -2,23 +2,20 @@
 
 Frozen dataclasses whose defaults are the paper's (SPEC §5); every run directory keeps the
 config that made it (config.json), and `dexterous train` builds its flags from the fields
-and their docstrings (`field_docs`). Small budgets for tests are the same configs with
+and their docstrings (`contracts.configs.field_docs`). Small budgets for tests are the same configs with
 fields replaced (learning_starts 50, batch 32, tiny networks, …).
 """
 
 from __future__ import annotations
 
-import ast
 import dataclasses
-import inspect
 import math
-import textwrap
 import typing
 from dataclasses import dataclass
-from functools import cache
 from typing import Any, Literal
 
 from dexterous.catalog import NAMESPACE
+from dexterous.contracts.configs import check_number, from_json
 
 HerVariant = Literal["original", "new"]
 HER_RANDOM_ACTION_PROB: dict[str, float] = {"original": 0.3, "new": 0.0}
@@ -192,41 +189,14 @@ CONFIGS: dict[str, type[OffPolicyConfig]] = {"td3": TD3Config, "her": HERConfig}
 
 
 def config_from_json(data: dict[str, Any]) -> OffPolicyConfig:
-    """Rebuild a config written by `to_json` (lists back to tuples)."""
+    """Rebuild a config written by `to_json` (its "algo" picks the class)."""
     data = dict(data)
     algo = data.pop("algo", None)
     if algo not in CONFIGS:
         raise ValueError(f"unknown algorithm {algo!r} in config; known: {sorted(CONFIGS)}")
-    cls = CONFIGS[algo]
-    hints = typing.get_type_hints(cls)
-    unknown = sorted(set(data) - {f.name for f in dataclasses.fields(cls)})
-    if unknown:
-        raise ValueError(f"config has fields {unknown} that {cls.__name__} does not know")
-    return cls(**{k: tuple(v) if typing.get_origin(hints[k]) is tuple else v for k, v in data.items()})
-
-
-@cache
-def field_docs(cls: type) -> dict[str, str]:
-    """The docstring under each dataclass field (subclass docstrings win), for --help."""
-    docs: dict[str, str] = {}
-    for klass in reversed(cls.__mro__):
-        if not dataclasses.is_dataclass(klass):
-            continue
-        body = ast.parse(textwrap.dedent(inspect.getsource(klass))).body[0].body
-        for node, after in zip(body, body[1:]):
-            if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
-                    and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant)):
-                docs[node.target.id] = " ".join(str(after.value.value).split())
-    return docs
+    return from_json(CONFIGS[algo], data)
 
 
 def _check(name: str, value: Any, kind: type, low: float, high: float = math.inf, low_open: bool = False) -> None:
-    """Raise ValueError naming the field unless value is a `kind` (ints pass as floats) in range."""
-    kinds = (int, float) if kind is float else (int,)
-    is_kind = isinstance(value, kinds) and not isinstance(value, bool)
-    in_range = is_kind and (value > low if low_open else value >= low) and value <= high
-    if not in_range:
-        what = "an integer" if kind is int else "a number"
-        bounds = f"{'(' if low_open else '['}{low:g}, {high:g}]" if high < math.inf else \
-            f"{'>' if low_open else '≥'} {low:g}"
-        raise ValueError(f"{name} must be {what} {'in ' if high < math.inf else ''}{bounds}, got {value!r}")
+    """check_number for an int or float field."""
+    check_number(name, value, low, high, integer=kind is int, low_open=low_open)
