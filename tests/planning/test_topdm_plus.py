@@ -168,3 +168,15 @@ def test_elite_memory_keeps_elites_that_their_noisy_copies_do_not_beat():
 def test_elite_memory_needs_top_fraction_selection():
     with pytest.raises(ValueError, match="elite_memory needs selection='top_fraction'"):
         dataclasses.replace(variant("mppi", SMALL), elite_memory=True)
+
+
+def test_plan_to_end_scores_and_simulates_only_the_steps_left_in_the_episode():
+    config = dataclasses.replace(SMALL, plan_to_end=True)  # τ 6, episode 10
+    evaluator = TrackingEvaluator(sine_targets(20, ACTION_SIZE))
+    plans = _plans(config, evaluator, 10)
+    per_call = SMALL.iterations
+    assert [b.shape[1] for b in evaluator.batches[::per_call]] == [6, 6, 6, 6, 6, 5, 4, 3, 2, 1]
+    assert [p.env_steps for p in plans] == [per_call * SMALL.n_samples * h for h in (6, 6, 6, 6, 6, 5, 4, 3, 2, 1)]
+    assert plans[-1].predicted_rewards.shape == (1,) and plans[-1].means.shape == (6, ACTION_SIZE)
+    paper = _plans(SMALL, TrackingEvaluator(sine_targets(20, ACTION_SIZE)), 10)
+    assert all(p.env_steps == per_call * SMALL.n_samples * 6 for p in paper)

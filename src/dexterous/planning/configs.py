@@ -90,6 +90,11 @@ class TOPDMConfig:
     """TOPDM+: power-law exponent of the noise along the horizon (iCEM's coloured noise,
     Pinneri et al. 2020): 0 is the paper's white noise, 2 smooth, low-frequency noise. When
     positive, fn picks whole action channels of a sample to perturb over the horizon."""
+    plan_to_end: bool = False
+    """TOPDM+: score and simulate only the planned steps that fall inside the episode (before
+    episode_length). The paper's TOPDM scores all τ steps to the end, past the episode's last
+    step too, so in its last τ steps it may prefer a plan that reaches the goal after the
+    step at which success is measured, and it simulates steps that never happen."""
     elite_memory: bool = False
     """TOPDM+ (top-fraction selection only): a (μ + λ) search. The first iteration of a real
     step evaluates the carried-over plan itself beside its perturbed copies, and each
@@ -109,7 +114,7 @@ class TOPDMConfig:
         check_number("kappa", self.kappa, 0.0, math.inf, low_open=True, high_open=True)
         check_choice("schedule", self.schedule, SCHEDULES)
         check_choice("selection", self.selection, SELECTIONS)
-        for name in ("carry_over", "lost_object", "early_out", "elite_memory"):
+        for name in ("carry_over", "lost_object", "early_out", "elite_memory", "plan_to_end"):
             check_flag(name, getattr(self, name))
         check_number("lost_penalty", self.lost_penalty, 0.0, math.inf, high_open=True)
         check_number("rest_weight", self.rest_weight, 0.0, math.inf, high_open=True)

@@ -17,8 +17,9 @@ Manipulation Tasks With Trajectory Optimisation and Reinforcement Learning", ICM
 TOPDM+ is this loop with further switches, each off in the paper's planners: a score that
 stops paying once the task's object is out of play (with a penalty per lost step and one
 for the object's distance from its rest pose), rollouts stopped once lost (early-out),
-coloured noise along the horizon, and a (μ + λ) selection that scores the carried plan
-itself and keeps earlier elites until beaten (see `configs.TOPDMConfig` and `noise`).
+coloured noise along the horizon, a (μ + λ) selection that scores the carried plan itself
+and keeps earlier elites until beaten, and a horizon that stops at the episode's end (see
+`configs.TOPDMConfig` and `noise`).
 
 The MPPI baseline and the fig. 4 ablations in between are this same loop with switches
 (see `configs.variant`); the selection rule lives in `selection`, the score in `scoring`,
@@ -66,7 +67,8 @@ class PlanStep(NamedTuple):
     action: (A,) what to execute now: the first coupled action of the plan.
     means: (τ, A) the plan's means μ (TOPDM: best-ever sequence; MPPI: final weighted mean).
     actions: (τ, A) the plan's coupled actions from the given previous action.
-    predicted_rewards: (τ,) rewards of the best sequence evaluated in this step. For
+    predicted_rewards: (τ,) rewards of the best sequence evaluated in this step (with
+        plan_to_end, of its steps inside the episode: fewer near its end). For
         top-fraction selection that sequence is the plan, so these are the rewards the
         environment will pay if it follows `actions`; MPPI's weighted mean is never
         rolled out, so for it they describe its best sample, not its plan.
@@ -74,7 +76,8 @@ class PlanStep(NamedTuple):
     score: that sequence's score (−inf if every evaluated rollout diverged).
     best_scores: (I,) best-ever score after each iteration; never decreases.
     iterations: I, the iterations run at this step (the schedule's Ni(t)).
-    env_steps: environment steps simulated at this step: I·N·τ, fewer with early_out.
+    env_steps: environment steps simulated at this step: I·N·τ, fewer with early_out or
+        plan_to_end.
     """
 
     action: np.ndarray
@@ -176,6 +179,7 @@ class Planner:
         carried = population[0].copy() if cfg.elite_memory and self._carries_over(t) else None
         self._memory = None
         n_iterations = cfg.iterations_at(int(t))
+        scored = self._scored_horizon(int(t))
         best = _Best()
         best_scores = np.empty(n_iterations)
         env_steps = 0
@@ -184,9 +188,9 @@ class Planner:
             if i == 0 and carried is not None:
                 population[0] = carried  # the plan itself is scored beside its noisy copies
             actions = couple(population, prev, cfg.beta, low, high, out=self._arrays["actions"])
-            result = self._evaluate(evaluator, snapshot, actions)
-            rewards, successes = self._checked(result)
-            env_steps += cfg.n_samples * cfg.horizon if result.env_steps is None else int(result.env_steps)
+            result = self._evaluate(evaluator, snapshot, actions[:, :scored])
+            rewards, successes = self._checked(result, scored)
+            env_steps += cfg.n_samples * scored if result.env_steps is None else int(result.env_steps)
             scores = self._score(rewards, successes, result)
             best.update(scores, population, rewards, successes)
             best_scores[i] = best.score
@@ -238,6 +242,12 @@ class Planner:
             fresh *= cfg.sigma_init
         np.clip(population, low, high, out=population)
         return population
+
+    def _scored_horizon(self, t: int) -> int:
+        """Planned steps scored at real step t: τ, or with plan_to_end those left in the episode."""
+        if not self.config.plan_to_end:
+            return self.config.horizon
+        return max(1, min(self.config.horizon, self.config.episode_length - t))
 
     def _carries_over(self, t: int) -> bool:
         """Whether step t starts from the previous step's plan (TOPDM) or from scratch."""
@@ -313,8 +323,9 @@ class Planner:
     def _score(self, rewards: np.ndarray, successes: np.ndarray, result: EvalResult) -> np.ndarray:
         """The paper's score, or TOPDM+'s objective when the config needs the object's play."""
         cfg = self.config
+        weights = self._weights[: rewards.shape[1]]
         if not cfg.needs_play:
-            return score_rollouts(rewards, successes, self._weights)
+            return score_rollouts(rewards, successes, weights)
         expected = rewards.shape
         for name in ("lost", "offsets"):
             value = getattr(result, name)
@@ -322,12 +333,12 @@ class Planner:
                 raise ValueError(f"evaluator returned {name} of shape {np.shape(value) if value is not None else None}"
                                  f", expected {expected}: this config ({'lost_object' if cfg.lost_object else 'rest_weight'})"
                                  " needs an evaluator that answers play=True")
-        return objective_scores(rewards, successes, self._weights, np.asarray(result.lost, dtype=bool),
+        return objective_scores(rewards, successes, weights, np.asarray(result.lost, dtype=bool),
                                 np.asarray(result.offsets, dtype=np.float64), cfg.lost_penalty, cfg.rest_weight)
 
-    def _checked(self, result: EvalResult) -> tuple[np.ndarray, np.ndarray]:
-        """The result's rewards and successes, after checking they are (N, τ)."""
-        expected = (self.config.n_samples, self.config.horizon)
+    def _checked(self, result: EvalResult, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+        """The result's rewards and successes, after checking they are (N, horizon)."""
+        expected = (self.config.n_samples, horizon)
         rewards = np.asarray(result.rewards, dtype=np.float64)
         successes = np.asarray(result.successes, dtype=bool)
         for name, array in (("rewards", rewards), ("successes", successes)):
