@@ -6,7 +6,7 @@ from pathlib import Path
 import dexterous
 
 LAYERS = {
-    "contracts": 0, "catalog": 0, "assets": 0, "progress": 0,
+    "contracts": 0, "catalog": 0, "cluster": 0, "assets": 0, "progress": 0,
     "scenes": 1, "render": 2, "envs": 3, "gallery": 4, "video": 4, "sim": 4, "planning": 4,
     "demos": 5, "rl": 6, "experiments": 7, "cli": 8,
 }

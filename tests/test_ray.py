@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from dexterous.demos import Demonstration, episode_path, read_index
-from dexterous.demos.ray_cluster import connect_ray
+from dexterous.cluster import connect_ray
 from dexterous.demos.runner import PlanRun, run_plan
 from dexterous.experiments.configs import figure_config
 from dexterous.experiments.results import read_runs

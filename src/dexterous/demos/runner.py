@@ -24,11 +24,11 @@ import numpy as np
 from tqdm import tqdm
 
 import dexterous
+from dexterous.cluster import connect_ray, run_all
 from dexterous.contracts.files import check_settings, write_atomically
 from dexterous.demos.folder import episode_path, read_index, write_index
 from dexterous.demos.format import DemoError, Demonstration
 from dexterous.demos.mpc import StepReport, check_plannable, check_same_run, plan_episode
-from dexterous.demos.ray_cluster import connect_ray
 from dexterous.planning.runs import PlanRun
 from dexterous.progress import progress_bar
 
@@ -165,17 +165,14 @@ def _run_on_ray(run: PlanRun, out: Path, pending: list[int], address: str | None
     connect_ray(address)
     node_cpus = int(max(node["Resources"].get("CPU", 0) for node in ray.nodes() if node["Alive"]))
     threads = threads_per_episode(run.threads, len(pending), int(ray.cluster_resources().get("CPU", 1)), node_cpus)
-    task = ray.remote(num_cpus=threads)(_episode_task)
     queue = Queue()
-    remaining = [task.remote(run, k, str(out.resolve()), threads, queue.put) for k in pending]
-    while remaining:
-        done, remaining = ray.wait(remaining, timeout=0.2)
-        for episode in ray.get(done):  # a failed episode raises here, with the worker's traceback
-            finished(episode)
+
+    def drain() -> None:
         while True:
             try:
                 update(queue.get_nowait())
             except Empty:
-                break
-    while not queue.empty():
-        update(queue.get_nowait())
+                return
+
+    run_all(_episode_task, [(run, k, str(out.resolve()), threads, queue.put) for k in pending], threads, finished,
+            poll=drain)

@@ -287,14 +287,7 @@ def _index_plans(figure: FigureConfig, folder: Path) -> None:
 
 def _run_on_ray(figure: FigureConfig, specs: Iterable[RunSpec], folder: Path, address: str | None,
                 finished: Callable[[RunRecord], None]) -> None:
-    import ray
-
-    from dexterous.demos.ray_cluster import connect_ray
+    from dexterous.cluster import connect_ray, run_all
 
     connect_ray(address)
-    task = ray.remote(num_cpus=1)(execute)
-    remaining = [task.remote(figure, spec, str(folder.resolve()), 1) for spec in specs]
-    while remaining:
-        done, remaining = ray.wait(remaining, num_returns=1)
-        finished(ray.get(done[0]))  # a failed run raises here, with the worker's traceback
-
+    run_all(execute, [(figure, spec, str(folder.resolve()), 1) for spec in specs], 1, finished)

@@ -1,4 +1,10 @@
-"""Joining Ray quietly: an embedded single-machine instance, or an existing cluster by address.
+"""Ray for the package's long jobs: joining it quietly, and running a batch of tasks on it.
+
+`run_all` is the one loop that submits tasks, hands each result back as it finishes (a
+failed task raises there, with its worker's traceback) and polls for progress meanwhile;
+`dexterous plan` runs its episodes and `dexterous reproduce` its figure's runs through it.
+
+Joining: an embedded single-machine instance, or an existing cluster by address.
 
 Ray 2.60 enables token authentication by default: `ray.init()` that starts a cluster writes
 ~/.ray/auth_token, and `ray start --head` then turns token auth on whenever that file
@@ -12,7 +18,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
+from typing import Any
 from unittest import mock
 
 AUTH_MODE_VARIABLE = "RAY_AUTH_MODE"
@@ -35,6 +43,23 @@ def connect_ray(address: str | None) -> None:
         ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
     except ConnectionError as err:
         raise _named(err, address) from err
+
+
+def run_all(function: Callable[..., Any], arguments: Sequence[tuple], num_cpus: int,
+            finished: Callable[[Any], None], poll: Callable[[], None] = lambda: None) -> None:
+    """Run function(*args) for every args in arguments as Ray tasks of num_cpus CPUs each
+    (call `connect_ray` first); finished gets each result as its task ends, and poll is
+    called every 0.2 s meanwhile and once at the end (e.g. to drain a progress queue)."""
+    import ray
+
+    task = ray.remote(num_cpus=num_cpus)(function)
+    remaining = [task.remote(*args) for args in arguments]
+    while remaining:
+        done, remaining = ray.wait(remaining, timeout=0.2)
+        for result in ray.get(done):  # a failed task raises here, with the worker's traceback
+            finished(result)
+        poll()
+    poll()
 
 
 def _loopback_only() -> AbstractContextManager:
