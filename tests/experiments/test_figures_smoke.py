@@ -13,7 +13,7 @@ from matplotlib.image import imread
 from dexterous.cli import main
 from dexterous.experiments.configs import FIGURES, figure_config
 from dexterous.experiments.results import read_runs
-from dexterous.experiments.runner import runs_of
+from dexterous.experiments.runs import runs_of
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", FIGURES)

@@ -19,7 +19,8 @@ from dexterous.experiments.configs import (BUDGETS, FIGURES, HER_NEW, TOPDM, TOP
                                           figure_config)
 from dexterous.planning.configs import VARIANTS
 from dexterous.experiments.results import MANIFEST, ResultsError, read_runs
-from dexterous.experiments.runner import reproduce, runs_of
+from dexterous.experiments.runner import reproduce
+from dexterous.experiments.runs import runs_of
 
 BLOCK = "dexterous/HandManipulateBlockFull-v1"
 SMALL = FigureConfig(name="fig2", title="one task, a planner and HER", tasks=(BLOCK,), methods=(TOPDM, HER_NEW),
@@ -130,7 +131,7 @@ def test_records_hold_what_the_runs_did(tmp_path):
 
 
 def test_fig3_and_fig4_plan_the_two_hand_tasks_for_the_originals_50_steps():
-    from dexterous.experiments.runner import RunSpec, planner_config
+    from dexterous.experiments.runs import RunSpec, planner_config
 
     fig3, fig4, planners = (figure_config(name) for name in ("fig3", "fig4", "planners"))
     assert fig3.plan_steps == {task: 50 for task in fig3.tasks}
@@ -192,7 +193,7 @@ def test_a_figure_grows_by_seeds_and_methods_and_keeps_its_records(tmp_path):
 
 
 def test_the_efficiency_figure_sets_ni_from_the_papers_budget_per_real_step():
-    from dexterous.experiments.runner import RunSpec, planner_config
+    from dexterous.experiments.runs import RunSpec, planner_config
 
     figure = figure_config("efficiency", "cpu")
     steps = {(task, m.label): planner_config(figure, RunSpec(task, m, 0)) for task in figure.tasks for m in figure.methods}

@@ -11,7 +11,8 @@ from dexterous.cli import main
 from dexterous.demos import Demonstration
 from dexterous.experiments.configs import BUDGETS, MPPI_1, MPPI_20, TOPDM, FigureConfig, Method, figure_config
 from dexterous.experiments.results import RunRecord, read_runs, record_run
-from dexterous.experiments.runner import reproduce, runs_of, select
+from dexterous.experiments.runner import reproduce
+from dexterous.experiments.runs import runs_of, select
 
 EGG = "dexterous/EggHandOver-v1"
 BLOCK = "dexterous/HandManipulateBlockFull-v1"

@@ -25,7 +25,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from dexterous.experiments.configs import FigureConfig, seeds_text, task_name
-from dexterous.experiments.runner import RunSpec, planner_config
+from dexterous.experiments.runs import RunSpec, planner_config
 from dexterous.experiments.summary import FigureSummary, MethodSummary, load_summary
 
 _COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:olive")

@@ -20,114 +20,21 @@ planning is deterministic, so the copy is the episode this figure would have pla
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 from tqdm import tqdm
 
 from dexterous.catalog import entry
-from dexterous.experiments.configs import FigureConfig, Method, task_name
+from dexterous.experiments.configs import FigureConfig, task_name
 from dexterous.experiments.results import (ResultsError, RunRecord, figure_dir, open_figure_dir, read_runs,
                                           record_run)
+from dexterous.experiments.runs import RunSpec, plan_folder, planner_config, runs_of, select, train_config
 from dexterous.progress import progress_bar
-
-if TYPE_CHECKING:
-    from dexterous.planning import TOPDMConfig
-    from dexterous.rl import OffPolicyConfig
-
-
-
-@dataclass(frozen=True)
-class RunSpec:
-    """One run of a figure: a task, a method and a seed."""
-
-    task: str
-    method: Method
-    seed: int
-
-    @property
-    def key(self) -> tuple[str, str, int]:
-        return self.task, self.method.label, self.seed
-
-    @property
-    def path(self) -> str:
-        """Where the run's files live, relative to the figure folder."""
-        if self.method.kind == "plan":
-            return f"{plan_folder(self.task, self.method)}/episode_{self.seed:04d}.npz"
-        return f"train/{task_name(self.task)}/{self.method.slug}/seed_{self.seed}"
-
-
-def plan_folder(task: str, method: Method) -> str:
-    """The demonstration folder of a planning method on a task, relative to the figure folder."""
-    return f"plans/{task_name(task)}/{method.slug}"
-
-
-def runs_of(figure: FigureConfig) -> list[RunSpec]:
-    """Every run of the figure, seed by seed: a partial run then covers every task and method."""
-    return [RunSpec(task, method, seed) for seed in range(figure.n_seeds) for task in figure.tasks
-            for method in figure.methods]
-
-
-def select(figure: FigureConfig, specs: list[RunSpec], tasks: Sequence[str] | None = None,
-           methods: Sequence[str] | None = None) -> list[RunSpec]:
-    """The specs of the named tasks (names or ids) and methods (labels or slugs); None keeps all.
-
-    A name the figure does not have is refused with the names it has, so a typo never
-    silently selects nothing.
-    """
-    def resolve(asked: Sequence[str] | None, known: dict[str, str], what: str) -> set[str] | None:
-        if asked is None:
-            return None
-        unknown = [a for a in asked if a not in known]
-        if unknown:
-            names = sorted(set(known) - set(known.values()) or known)
-            raise ValueError(f"{figure.name} has no {what} {', '.join(map(repr, unknown))}; "
-                             f"choose from {', '.join(names)}")
-        return {known[a] for a in asked}
-
-    task_ids = resolve(tasks, {**{t: t for t in figure.tasks}, **{task_name(t): t for t in figure.tasks}}, "task")
-    labels = resolve(methods, {**{m.label: m.label for m in figure.methods},
-                               **{m.slug: m.label for m in figure.methods}}, "method")
-    return [s for s in specs
-            if (task_ids is None or s.task in task_ids) and (labels is None or s.method.label in labels)]
-
-
-def planner_config(figure: FigureConfig, spec: RunSpec) -> TOPDMConfig:
-    """The planner of a plan run: the method's variant at the budget's preset, with the Ni of
-    its `paper_fraction` where it has one, planning the figure's `plan_steps` for the task
-    where it sets them (the same Ni per step, so a shorter episode costs proportionally
-    fewer env steps)."""
-    from dexterous.planning import preset
-
-    config = preset(figure.budget.planner_preset, spec.task, spec.method.planner, kappa=spec.method.kappa)
-    if spec.method.paper_fraction is not None and figure.budget.planner_preset != "smoke":
-        paper = preset("paper", spec.task)
-        target = spec.method.paper_fraction * paper.n_samples * paper.horizon * paper.iterations
-        config = dataclasses.replace(config, iterations=max(1, round(target / (config.n_samples * config.horizon))))
-    if spec.task in figure.plan_steps:
-        config = dataclasses.replace(config, episode_length=figure.plan_steps[spec.task])
-    return config
-
-
-def train_config(figure: FigureConfig, spec: RunSpec, folder: Path) -> OffPolicyConfig:
-    """The training config of a td3 or her run at the figure's budget."""
-    from dexterous.rl import HERConfig, TD3Config
-
-    method, overrides = spec.method, dict(figure.budget.train_overrides)
-    if method.kind == "td3":
-        demos = None
-        if method.demos_from is not None:
-            demos = str((folder / plan_folder(spec.task, figure.method(method.demos_from))).resolve())
-        return TD3Config(env_id=spec.task, steps=figure.budget.td3_steps, seed=spec.seed, beta=method.beta,
-                         demos=demos, **overrides)
-    return HERConfig(env_id=spec.task, steps=figure.budget.her_steps, seed=spec.seed,
-                     variant=method.her_variant, **overrides)
 
 
 def execute(figure: FigureConfig, spec: RunSpec, folder: str, nthread: int | None,
