@@ -187,10 +187,12 @@ def test_a_sparse_twin_or_an_alias_plans_with_its_familys_budget():
 
 def test_topdm_plus_is_topdm_with_our_switches_and_the_papers_planners_have_none():
     plus, topdm = variant("topdm+"), variant("topdm")
-    assert (plus.lost_object, plus.early_out, plus.noise_exponent, plus.elite_memory) == (True, True, 2.0, True)
+    assert (plus.lost_object, plus.early_out, plus.noise_exponent, plus.plan_to_end) == (True, True, 2.0, True)
+    assert not plus.elite_memory
     assert dataclasses.replace(plus, lost_object=False, lost_penalty=0.0, rest_weight=0.0, early_out=False,
-                               noise_exponent=0.0, elite_memory=False) == topdm
+                               noise_exponent=0.0, plan_to_end=False) == topdm
     for name in ("topdm", "mod1+2", "mod1", "mppi"):
         config = variant(name)
-        assert not (config.lost_object or config.early_out or config.needs_play or config.elite_memory)
+        assert not (config.lost_object or config.early_out or config.needs_play or config.elite_memory
+                    or config.plan_to_end)
         assert config.lost_penalty == config.rest_weight == config.noise_exponent == 0.0
