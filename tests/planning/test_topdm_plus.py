@@ -127,8 +127,8 @@ def test_coloured_noise_still_plans_towards_smooth_targets():
     assert all(p.best_scores[-1] >= p.best_scores[0] for p in plans)
 
 
-def test_elite_memory_scores_the_carried_plan_itself_first():
-    config = dataclasses.replace(SMALL, elite_memory=True)
+def test_keep_plan_scores_the_carried_plan_itself_first():
+    config = dataclasses.replace(SMALL, keep_plan=True)
     evaluator = TrackingEvaluator(sine_targets(20, ACTION_SIZE))
     planner = Planner(config)
     planner.reset(np.random.default_rng(0))
@@ -136,6 +136,11 @@ def test_elite_memory_scores_the_carried_plan_itself_first():
     planner.plan(evaluator, 1, 1, first.action)
     carried = evaluator.batches[SMALL.iterations][0]  # step 1, iteration 0, sample 0
     assert np.array_equal(carried[:-1], couple(first.means[1:], first.action, config.beta, -1.0, 1.0))
+    plain = _plans(SMALL, TrackingEvaluator(sine_targets(20, ACTION_SIZE)), 2)
+    noisy = TrackingEvaluator(sine_targets(20, ACTION_SIZE))
+    _plans(SMALL, noisy, 2)
+    assert not np.array_equal(noisy.batches[SMALL.iterations][0][:-1],
+                              couple(plain[0].means[1:], plain[0].action, SMALL.beta, -1.0, 1.0))
 
 
 class _WorseEachCall(TrackingEvaluator):

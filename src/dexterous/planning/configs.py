@@ -95,12 +95,17 @@ class TOPDMConfig:
     episode_length). The paper's TOPDM scores all τ steps to the end, past the episode's last
     step too, so in its last τ steps it may prefer a plan that reaches the goal after the
     step at which success is measured, and it simulates steps that never happen."""
+    keep_plan: bool = False
+    """TOPDM+ (with carry_over): the first iteration of a real step scores the carried-over
+    plan itself in place of one of its N noisy copies. The paper's TOPDM perturbs every
+    sample, so when all the copies are worse the plan it executes is worse than the one it
+    had (an object held at the goal, or a pen held in the hand, is then let go). Costs no
+    extra env steps."""
     elite_memory: bool = False
-    """TOPDM+ (top-fraction selection only): a (μ + λ) search. The first iteration of a real
-    step evaluates the carried-over plan itself beside its perturbed copies, and each
-    iteration picks its elites from its own samples and the previous iteration's elites
-    (their scores remembered, as the rollouts are deterministic), so a good plan is never
-    dropped because all of its noisy copies were worse. Costs no extra env steps."""
+    """TOPDM+ (top-fraction selection only): a (μ + λ) search: each iteration picks its
+    elites from its own samples and the previous iteration's elites (their scores
+    remembered, as rollouts are deterministic), so an elite stays until a sample beats it.
+    Costs no extra env steps."""
 
     def __post_init__(self) -> None:
         for name in ("horizon", "n_samples", "iterations", "episode_length"):
@@ -114,7 +119,7 @@ class TOPDMConfig:
         check_number("kappa", self.kappa, 0.0, math.inf, low_open=True, high_open=True)
         check_choice("schedule", self.schedule, SCHEDULES)
         check_choice("selection", self.selection, SELECTIONS)
-        for name in ("carry_over", "lost_object", "early_out", "elite_memory", "plan_to_end"):
+        for name in ("carry_over", "lost_object", "early_out", "keep_plan", "elite_memory", "plan_to_end"):
             check_flag(name, getattr(self, name))
         check_number("lost_penalty", self.lost_penalty, 0.0, math.inf, high_open=True)
         check_number("rest_weight", self.rest_weight, 0.0, math.inf, high_open=True)

@@ -17,9 +17,9 @@ Manipulation Tasks With Trajectory Optimisation and Reinforcement Learning", ICM
 TOPDM+ is this loop with further switches, each off in the paper's planners: a score that
 stops paying once the task's object is out of play (with a penalty per lost step and one
 for the object's distance from its rest pose), rollouts stopped once lost (early-out),
-coloured noise along the horizon, a (μ + λ) selection that scores the carried plan itself
-and keeps earlier elites until beaten, and a horizon that stops at the episode's end (see
-`configs.TOPDMConfig` and `noise`).
+coloured noise along the horizon, the carried plan scored itself beside its noisy copies,
+a (μ + λ) selection that keeps earlier elites until beaten, and a horizon that stops at the
+episode's end (see `configs.TOPDMConfig` and `noise`).
 
 The MPPI baseline and the fig. 4 ablations in between are this same loop with switches
 (see `configs.variant`); the selection rule lives in `selection`, the score in `scoring`,
@@ -176,7 +176,7 @@ class Planner:
         low, high = _bound(action_low), _bound(evaluator.action_high)
         self._allocate(action_low.shape[0])
         population = self._initial_population(t, low, high)
-        carried = population[0].copy() if cfg.elite_memory and self._carries_over(t) else None
+        carried = population[0].copy() if cfg.keep_plan and self._carries_over(t) else None
         self._memory = None
         n_iterations = cfg.iterations_at(int(t))
         scored = self._scored_horizon(int(t))
