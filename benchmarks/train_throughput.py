@@ -28,7 +28,7 @@ from stable_baselines3 import TD3
 
 import dexterous
 from benchmarks.common import interleaved, load_average, spread, write_results
-from dexterous.demos.runner import PlanRun, run_plan
+from dexterous.mpc.runner import PlanRun, run_plan
 from dexterous.rl import TD3Config, train
 from dexterous.rl.td3 import td3_kwargs
 

@@ -29,7 +29,7 @@ def family_env_id(request) -> str:
 @pytest.fixture(scope="session")
 def demo_folder(tmp_path_factory):
     """A folder with one complete PenSpin demonstration (smoke budget: seconds)."""
-    from dexterous.demos.runner import PlanRun, run_plan
+    from dexterous.mpc.runner import PlanRun, run_plan
 
     out = tmp_path_factory.mktemp("pen_spin_demos")
     run_plan(PlanRun("dexterous/PenSpin-v1", preset="smoke", threads=1), out, use_ray=False, progress=False)

@@ -50,7 +50,7 @@ def test_video_rejects_nonpositive_steps(tmp_path, capsys):
 
 
 def test_video_replays_a_demonstration(tmp_path):
-    from dexterous.demos.runner import PlanRun, run_plan
+    from dexterous.mpc.runner import PlanRun, run_plan
 
     run_plan(PlanRun("HandManipulateBlockFull-v1", preset="smoke", threads=1), tmp_path / "demos",
              use_ray=False, progress=False)

@@ -139,7 +139,7 @@ def test_bad_shapes_and_settings_are_named():
 
 
 def test_planned_episode_ends_at_the_fall_and_replays_exactly(tmp_path):
-    from dexterous.demos.mpc import plan_episode
+    from dexterous.mpc.driver import plan_episode
     from dexterous.demos.replay import replay
     from dexterous.planning import preset
 

@@ -7,7 +7,7 @@ import pytest
 
 from dexterous.demos import Demonstration, episode_path, read_index
 from dexterous.cluster import connect_ray
-from dexterous.demos.runner import PlanRun, run_plan
+from dexterous.mpc.runner import PlanRun, run_plan
 from dexterous.experiments.configs import figure_config
 from dexterous.experiments.results import read_runs
 from dexterous.experiments.runner import reproduce

@@ -20,7 +20,7 @@ import pytest
 
 import dexterous
 from dexterous.demos import Demonstration, episode_path
-from dexterous.demos.runner import PlanRun, run_plan
+from dexterous.mpc.runner import PlanRun, run_plan
 
 pytest.importorskip("ray")
 pytestmark = pytest.mark.slow  # a cluster and two Ray drivers start: tens of seconds

@@ -55,7 +55,7 @@ def _video(args: argparse.Namespace) -> None:
 
 
 def _plan(args: argparse.Namespace) -> None:
-    from dexterous.demos.runner import run_plan
+    from dexterous.mpc.runner import run_plan
 
     run = _config_from_args(PlanRun, args, env_id=args.env)
     summary = run_plan(run, args.out, address=args.address, use_ray=False if args.no_ray else None,

@@ -14,9 +14,9 @@ import pytest
 
 import dexterous
 from dexterous.demos import DemoError, Demonstration, episode_path, load_folder, read_index, replay, write_index
-from dexterous.demos.mpc import plan_episode
+from dexterous.mpc.driver import plan_episode
 from dexterous.cli import main
-from dexterous.demos.runner import PlanRun, run_plan, threads_per_episode
+from dexterous.mpc.runner import PlanRun, run_plan, threads_per_episode
 from dexterous.planning import preset
 
 ENV = "dexterous/HandManipulateBlockFull-v1"
@@ -243,7 +243,7 @@ def test_a_corrupted_run_file_is_named(tmp_path):
 
 
 def test_an_interrupted_plan_leaves_an_index_of_its_finished_episodes(tmp_path, monkeypatch):
-    import dexterous.demos.runner as runner
+    import dexterous.mpc.runner as runner
 
     def plan_then_stop(env_id, config, seed, path, **kwargs):
         if seed == 1:

@@ -12,7 +12,7 @@ minari = pytest.importorskip("minari")  # installed with the test extra; optiona
 from dexterous.cli import main  # noqa: E402
 from dexterous.demos import DemoError, Demonstration, write_index  # noqa: E402
 from dexterous.demos.minari_export import default_dataset_id, export_minari, planner_label  # noqa: E402
-from dexterous.demos.mpc import plan_episode  # noqa: E402
+from dexterous.mpc.driver import plan_episode  # noqa: E402
 from dexterous.planning import preset  # noqa: E402
 
 BLOCK = "dexterous/HandManipulateBlockFull-v1"

@@ -7,7 +7,7 @@ import pytest
 from synthetic import make_figure, plan
 
 from dexterous import planning
-from dexterous.demos.mpc import plan_episode
+from dexterous.mpc.driver import plan_episode
 from dexterous.experiments.videos import LABEL_HEIGHT, best_and_median, write_side_by_side
 
 BLOCK = "dexterous/HandManipulateBlockFull-v1"

@@ -1,6 +1,6 @@
 """`dexterous reproduce`: run a figure's tasks × methods × seeds, resumably, on Ray.
 
-Each run is a planned episode (`dexterous.demos.mpc.plan_episode`, written after every
+Each run is a planned episode (`dexterous.mpc.driver.plan_episode`, written after every
 real step) or a training run (`dexterous.rl.train`, checkpointed), in the figure folder
 (layout in `dexterous.experiments.results`). A finished run appends its `RunRecord` to
 runs.jsonl; a rerun skips the runs recorded there and resumes the others from their own
@@ -43,7 +43,7 @@ def execute(figure: FigureConfig, spec: RunSpec, folder: str, nthread: int | Non
     folder_path = Path(folder)
     (folder_path / spec.path).parent.mkdir(parents=True, exist_ok=True)
     if spec.method.kind == "plan":
-        from dexterous.demos.mpc import plan_episode
+        from dexterous.mpc.driver import plan_episode
 
         _reuse_finished_episode(figure, spec, folder_path)
 
@@ -160,7 +160,7 @@ def _check_demos_are_coming(figure: FigureConfig, specs: list[RunSpec], records:
 def _reuse_finished_episode(figure: FigureConfig, spec: RunSpec, folder: Path) -> None:
     """Copy the same finished episode from a sibling figure folder into spec.path, if one exists."""
     from dexterous.demos import DemoError, Demonstration
-    from dexterous.demos.mpc import run_differences
+    from dexterous.mpc.driver import run_differences
 
     target = folder / spec.path
     if target.exists():

@@ -28,7 +28,7 @@ from dexterous.cluster import connect_ray, run_all
 from dexterous.contracts.files import check_settings, write_atomically
 from dexterous.demos.folder import episode_path, read_index, write_index
 from dexterous.demos.format import DemoError, Demonstration
-from dexterous.demos.mpc import StepReport, check_plannable, check_same_run, plan_episode
+from dexterous.mpc.driver import StepReport, check_plannable, check_same_run, plan_episode
 from dexterous.planning.runs import PlanRun
 from dexterous.progress import progress_bar
 
