@@ -126,18 +126,17 @@ def _curves(args: argparse.Namespace) -> None:
 
 
 def _reproduce(args: argparse.Namespace) -> None:
-    from dexterous.experiments.configs import figure_config
-    from dexterous.experiments.runner import reproduce
-
+    from dexterous.experiments.configs import ReproduceRun
     from dexterous.experiments.plots import draw_figure
+    from dexterous.experiments.runner import reproduce
     from dexterous.experiments.videos import write_side_by_side
 
-    if args.threads and not args.no_ray:
+    run = _config_from_args(ReproduceRun, args)
+    if run.threads and not args.no_ray:
         raise ValueError("--threads applies with --no-ray only (Ray runs one physics thread per run)")
-    figure = figure_config(args.figure, args.budget, seeds=args.seeds)
-    out = args.out or Path("results") / args.budget
-    summary = reproduce(figure, out, address=args.address, parallel=False if args.no_ray else None,
-                        max_runs=args.max_runs, nthread=args.threads or None, tasks=args.tasks, methods=args.methods,
+    out = args.out or Path("results") / run.budget
+    summary = reproduce(run.figure_config(), out, address=args.address, parallel=False if args.no_ray else None,
+                        max_runs=run.max_runs, nthread=run.threads or None, tasks=run.tasks, methods=run.methods,
                         progress=not args.no_progress)
     print(summary)
     for path in [*draw_figure(summary.folder), *([] if args.no_videos else write_side_by_side(summary.folder))]:
@@ -151,26 +150,34 @@ def _report(args: argparse.Namespace) -> None:
 
 
 def _add_config_flags(parser: argparse.ArgumentParser, cls: type, skip: tuple[str, ...] = ("env_id",)) -> None:
-    """One --flag per config field, typed from its annotation, helped by its docstring."""
+    """One --flag per config field, typed from its annotation, helped by its docstring; a field
+    without a default is a positional argument, a tuple of names a comma-separated list."""
     from dexterous.contracts.configs import field_docs
 
     hints, docs = typing.get_type_hints(cls), field_docs(cls)
     for f in dataclasses.fields(cls):
         if f.name in skip:
             continue
-        kind, origin = hints[f.name], typing.get_origin(hints[f.name])
+        kind = hints[f.name]
+        if typing.get_origin(kind) in (typing.Union, types.UnionType):
+            kind = next(a for a in typing.get_args(kind) if a is not type(None))
+        origin = typing.get_origin(kind)
+        required = f.default is dataclasses.MISSING
         default = " ".join(map(str, f.default)) if isinstance(f.default, tuple) else f.default
-        shown = "" if default is None else f" (default: {default})"  # a None default is said in words
-        options: dict = {"dest": f.name, "default": None, "help": f"{docs.get(f.name, '')}{shown}".replace("%", "%%")}
-        if origin is tuple:
+        shown = "" if default is None or required else f" (default: {default})"  # a None default is said in words
+        options: dict = {"help": f"{docs.get(f.name, '')}{shown}".replace("%", "%%")}
+        if origin is tuple and typing.get_args(kind)[0] is str:
+            options.update(type=_names, metavar="NAMES")
+        elif origin is tuple:
             options.update(type=typing.get_args(kind)[0], nargs="+", metavar="N")
         elif origin is typing.Literal:
             options["choices"] = typing.get_args(kind)
-        elif origin in (typing.Union, types.UnionType):
-            options["type"] = next(a for a in typing.get_args(kind) if a is not type(None))
         else:
             options["type"] = kind
-        parser.add_argument("--" + f.name.replace("_", "-"), **options)
+        if required:
+            parser.add_argument(f.name, **options)
+        else:
+            parser.add_argument("--" + f.name.replace("_", "-"), dest=f.name, default=None, **options)
 
 
 def _config_from_args(cls: type, args: argparse.Namespace, **fixed: Any) -> Any:
@@ -270,25 +277,13 @@ def _names(text: str) -> list[str]:
 
 
 def _add_experiment_commands(sub) -> None:
-    from dexterous.experiments.configs import BUDGETS, FIGURES
+    from dexterous.experiments.configs import ReproduceRun
 
     reproduce = sub.add_parser("reproduce", help="run one of the paper's figures (resumable) and draw it")
-    reproduce.add_argument("figure", choices=FIGURES, help="which figure of the paper")
-    reproduce.add_argument("--budget", choices=list(BUDGETS), default="cpu",
-                           help="smoke (seconds), cpu (hours on 2 cores), paper (the paper's budgets)")
-    reproduce.add_argument("--seeds", type=int, default=None, help="seeds per task and method (default: the budget's)")
+    _add_config_flags(reproduce, ReproduceRun, skip=())
     reproduce.add_argument("--out", type=Path, default=None, help="results directory (default: results/BUDGET)")
     reproduce.add_argument("--address", default=None, help="existing Ray cluster to run on (default: local Ray)")
     reproduce.add_argument("--no-ray", action="store_true", help="run one run after another in this process")
-    reproduce.add_argument("--max-runs", type=int, default=None,
-                           help="stop after this many runs finish (rerun to go on)")
-    reproduce.add_argument("--tasks", type=_names, default=None,
-                           help="only these tasks, comma-separated (e.g. EggHandOver,PenSpin; default: all)")
-    reproduce.add_argument("--methods", type=_names, default=None,
-                           help="only these methods, comma-separated labels or slugs (e.g. topdm,mppi_kappa_1)")
-    reproduce.add_argument("--threads", type=int, default=0,
-                           help="with --no-ray: physics threads per run (0: all cores), e.g. 1 per process "
-                                "when several processes share the machine")
     reproduce.add_argument("--no-videos", action="store_true",
                            help="skip the side-by-side TOPDM vs MPPI videos of the best and median seed")
     _add_no_progress(reproduce)

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from dexterous.contracts.configs import check_number
 from dexterous.planning.configs import PRESETS, VARIANTS
 
 MethodKind = Literal["plan", "td3", "her"]
@@ -271,3 +272,38 @@ def figure_config(name: str, budget: str = "cpu", seeds: int | None = None) -> F
     if seeds is not None and (isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1):
         raise ValueError(f"seeds must be an integer ≥ 1, got {seeds!r}")
     return FigureConfig(name=name, budget=BUDGETS[budget], seeds=seeds or 0, **_FIGURES[name])
+
+
+FigureName = Literal[FIGURES]  # type: ignore[valid-type]  # the figures above, for flags and checks
+BudgetName = Literal[tuple(BUDGETS)]  # type: ignore[valid-type]
+
+
+@dataclass(frozen=True)
+class ReproduceRun:
+    """One `dexterous reproduce` invocation: which runs of which figure (its flags are these
+    fields; where they run is the command's own options)."""
+
+    figure: FigureName
+    """Which figure of the paper."""
+    budget: BudgetName = "cpu"
+    """smoke (seconds), cpu (hours on 2 cores), paper (the paper's budgets)."""
+    seeds: int | None = None
+    """Seeds per task and method (default: the budget's); more extends a figure's records."""
+    tasks: tuple[str, ...] | None = None
+    """Only these tasks, comma-separated, e.g. EggHandOver,PenSpin (default: all)."""
+    methods: tuple[str, ...] | None = None
+    """Only these methods, comma-separated labels or slugs, e.g. topdm,mppi_kappa_1 (default: all)."""
+    max_runs: int | None = None
+    """Stop after this many runs finish (rerun to go on)."""
+    threads: int = 0
+    """With --no-ray: physics threads per run (0: all cores), e.g. 1 per process when several
+    processes share the machine."""
+
+    def __post_init__(self) -> None:
+        for name in ("seeds", "max_runs"):
+            if getattr(self, name) is not None:
+                check_number(name, getattr(self, name), 1, integer=True)
+        check_number("threads", self.threads, 0, integer=True)
+
+    def figure_config(self) -> FigureConfig:
+        return figure_config(self.figure, self.budget, seeds=self.seeds)
