@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
 
 import numpy as np
 import pytest
@@ -88,13 +89,14 @@ def test_an_episode_of_another_planner_or_config_is_not_copied(tmp_path):
 
 
 def test_tasks_without_a_success_record_none_rather_than_zero(tmp_path):
-    summary = reproduce(figure_config("planners", "smoke"), tmp_path, parallel=False, progress=False,
-                        tasks=["PenSpin"], methods=["topdm"])
+    figure = dataclasses.replace(figure_config("planners", "smoke"), plan_steps={"dexterous/PenSpin-v1": 10})
+    summary = reproduce(figure, tmp_path, parallel=False, progress=False, tasks=["PenSpin"], methods=["topdm"])
     (record,) = read_runs(summary.folder)
     assert record.task == "dexterous/PenSpin-v1" and record.final_success is None
 
 
-def test_plan_summary_leaves_out_the_success_of_a_task_without_one(tmp_path, capsys):
+def test_plan_summary_leaves_out_the_success_of_a_task_without_one(demo_folder, tmp_path, capsys):
+    shutil.copy(demo_folder / "episode_0000.npz", tmp_path)  # the same run's finished episode: nothing to plan
     assert main(["plan", "PenSpin-v1", "--preset", "smoke", "--out", str(tmp_path), "--no-ray"]) == 0
     summary = capsys.readouterr().out.strip().splitlines()[-1]
     assert summary.startswith("1 episodes: mean return ") and "success" not in summary
