@@ -192,10 +192,12 @@ def test_plan_run_validates_its_settings():
         PlanRun(ENV, kappa=1.0)
 
 
-def test_plan_refuses_a_folder_of_another_run(tmp_path):
-    run_plan(PlanRun(ENV, preset="smoke", threads=1), tmp_path, use_ray=False, progress=False)
+def test_plan_refuses_a_folder_of_another_run(smoke_demo, tmp_path):
+    (tmp_path / "episode_0000.npz").write_bytes(smoke_demo.read_bytes())  # finished: the run plans nothing
+    run_plan(PlanRun(ENV, preset="smoke", seed=3, threads=1), tmp_path, use_ray=False, progress=False)
     with pytest.raises(DemoError, match=r"holds a plan run with other settings \(config, planner differ\)"):
-        run_plan(PlanRun(ENV, planner="mppi", preset="smoke", threads=1), tmp_path, use_ray=False, progress=False)
+        run_plan(PlanRun(ENV, planner="mppi", preset="smoke", seed=3, threads=1), tmp_path, use_ray=False,
+                 progress=False)
 
 
 def test_a_sparse_twin_is_refused_with_its_dense_twin_named(tmp_path, capsys):
