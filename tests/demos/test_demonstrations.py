@@ -297,3 +297,18 @@ def test_a_plan_run_reads_each_new_episode_file_once(tmp_path, monkeypatch):
     entries = read_index(tmp_path)
     assert [set(e) - {"file"} for e in entries] == [set(SUMMARY_FIELDS)] * 2
     assert summary.env_steps == sum(e["env_steps"] for e in entries) > 0
+
+
+def test_a_run_recorded_before_the_newer_planner_switches_still_resumes(smoke_demo, tmp_path):
+    """Switches added to TOPDMConfig are off by default, which is what an older version ran."""
+    demo = Demonstration.load(smoke_demo)
+    newer = ("keep_plan", "elite_memory", "plan_to_end")
+    demo.meta["config"] = {k: v for k, v in demo.meta["config"].items() if k not in newer}
+    demo.save(tmp_path / "episode_0000.npz")
+    run = PlanRun(ENV, preset="smoke", seed=3, threads=1)
+    summary = run_plan(run, tmp_path, use_ray=False, progress=False)  # reused, not refused
+    assert summary.mean_return == float(np.sum(demo.rewards))
+    plan = json.loads((tmp_path / "plan.json").read_text())
+    plan["config"] = {k: v for k, v in plan["config"].items() if k not in newer}
+    (tmp_path / "plan.json").write_text(json.dumps(plan))
+    assert run_plan(run, tmp_path, use_ray=False, progress=False).mean_return == summary.mean_return

@@ -42,15 +42,17 @@ def read_json(path: Path, remedy: str, error: type[Exception] = ValueError) -> A
 
 
 def check_settings(folder: Path, name: str, settings: Mapping[str, Any], holds: str, remedy: str, damaged: str,
-                   may_change: Collection[str] = (), error: type[Exception] = ValueError) -> None:
+                   may_change: Collection[str] = (), error: type[Exception] = ValueError,
+                   as_today: Callable[[dict[str, Any]], dict[str, Any]] = lambda found: found) -> None:
     """Refuse folder if its settings file `name` records other settings than these (those in
     may_change aside), naming them: "{folder} holds {holds} with other settings (… differ);
-    {remedy}"; a damaged file is refused with the `damaged` remedy. A folder without the
-    file claims nothing."""
+    {remedy}"; a damaged file is refused with the `damaged` remedy. as_today brings a file of
+    an older version up to today's fields before comparing. A folder without the file claims
+    nothing."""
     path = folder / name
     if not path.exists():
         return
-    found = read_json(path, damaged, error)
+    found = as_today(read_json(path, damaged, error))
     differ = sorted(k for k in set(settings) | set(found) if k not in may_change and found.get(k) != settings.get(k))
     if differ:
         raise error(f"{folder} holds {holds} with other settings ({', '.join(differ)} differ); {remedy}")

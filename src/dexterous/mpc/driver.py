@@ -23,7 +23,7 @@ from dexterous.catalog import canonical_id, entry
 from dexterous.contracts.files import machine, versions
 from dexterous.demos.format import DemoError, Demonstration
 from dexterous.demos.replay import flat_observation
-from dexterous.planning.configs import TOPDMConfig
+from dexterous.planning.configs import TOPDMConfig, recorded_config
 from dexterous.planning.planner import Planner, PlanStep
 from dexterous.sim.batch import BatchEvaluator
 
@@ -145,7 +145,7 @@ def run_differences(demo: Demonstration, env_id: str, seed: int, config: TOPDMCo
     expected = {"env_id": canonical_id(env_id), "seed": seed, "planner": planner_name,
                 "config": dataclasses.asdict(config)}
     found = {"env_id": demo.env_id, "seed": demo.seed, "planner": demo.meta.get("planner"),
-             "config": demo.meta.get("config")}
+             "config": recorded_config(demo.meta.get("config"))}
     return [f"{k}={found[k]!r}" for k in expected if expected[k] != found[k]]
 
 

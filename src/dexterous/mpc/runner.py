@@ -29,6 +29,7 @@ from dexterous.contracts.files import check_settings, write_atomically
 from dexterous.demos.folder import episode_path, read_index, write_index
 from dexterous.demos.format import DemoError, Demonstration
 from dexterous.mpc.driver import StepReport, check_plannable, check_same_run, plan_episode
+from dexterous.planning.configs import recorded_config
 from dexterous.planning.runs import PlanRun
 from dexterous.progress import progress_bar
 
@@ -83,6 +84,7 @@ def run_plan(run: PlanRun, out: str | Path, address: str | None = None, use_ray:
     record = _run_record(run, env.spec.id)  # settings are checked before out is made: a refusal leaves nothing
     out.mkdir(parents=True, exist_ok=True)
     check_settings(out, RUN_FILE, record, "a plan run", "use another --out folder", error=DemoError,
+                   as_today=lambda found: {**found, "config": recorded_config(found.get("config"))},
                    damaged=f"delete it to plan into {out} with these settings, or use another --out folder")
     finished_before = _finished_episodes(out, run)  # before plan.json is written: a stranger claims nothing
     if not (out / RUN_FILE).exists():

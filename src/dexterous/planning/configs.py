@@ -147,6 +147,19 @@ class TOPDMConfig:
         return decreasing_iterations(t, self.iterations, self.episode_length)
 
 
+def recorded_config(config: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A config as a file recorded it, with the fields added since at their defaults.
+
+    Every field added to TOPDMConfig is a switch that is off by default, so the default is
+    what the version that wrote the file ran: an episode or plan run of an older version
+    still compares equal to the same config today (and resumes, or is reused).
+    """
+    if config is None:
+        return None
+    defaults = {f.name: f.default for f in dataclasses.fields(TOPDMConfig) if f.default is not dataclasses.MISSING}
+    return {**defaults, **config}
+
+
 # --- fig. 4 ablation variants --------------------------------------------------------------
 
 VARIANTS: dict[str, dict[str, Any]] = {
