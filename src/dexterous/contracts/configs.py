@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import inspect
+import json
 import math
 import textwrap
 import types
@@ -65,6 +66,19 @@ def field_docs(cls: type) -> dict[str, str]:
                     and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant)):
                 docs[node.target.id] = " ".join(str(after.value.value).split())
     return docs
+
+
+def field_defaults(cls: type) -> dict[str, Any]:
+    """A dataclass's fields that have defaults, at their defaults, as JSON holds them: what a
+    record written before a field existed ran, where the new field's default keeps the old
+    behaviour (new switches default to off)."""
+    found = {}
+    for f in dataclasses.fields(cls):
+        if f.default_factory is not dataclasses.MISSING:
+            found[f.name] = json.loads(json.dumps(f.default_factory()))
+        elif f.default is not dataclasses.MISSING:
+            found[f.name] = json.loads(json.dumps(f.default))
+    return found
 
 
 def from_json(cls: type, data: dict[str, Any]) -> Any:

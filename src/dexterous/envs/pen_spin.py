@@ -28,7 +28,8 @@ LOST_DISTANCE = 0.05
 A spinning pen's centre stays within a few centimetres of rest. With looser bounds
 (0.05 m high, 0.2 m away) TOPDM+ still threw the pen at step 29–32 of 3 seeds in 5: the
 planner found throws whose pen stayed "in play" for the rest of its 20-step horizon. With
-these it kept the pen for the first 100 steps of seed 1 (0.81 reward per step; 0.78 turns)."""
+these it kept the pen for the first 100 steps of seed 1 (0.81 reward per step; 0.78 turns),
+though seed 0 still drops it at step 35: a rule for the planner's objective, not a cure."""
 
 
 class PenSpinEnv(HandEnv):

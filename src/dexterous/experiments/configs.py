@@ -269,8 +269,8 @@ def figure_config(name: str, budget: str = "cpu", seeds: int | None = None) -> F
         raise ValueError(f"unknown figure {name!r}; choose one of {', '.join(FIGURES)}")
     if budget not in BUDGETS:
         raise ValueError(f"unknown budget {budget!r}; choose one of {', '.join(BUDGETS)}")
-    if seeds is not None and (isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1):
-        raise ValueError(f"seeds must be an integer ≥ 1, got {seeds!r}")
+    if seeds is not None:
+        check_number("seeds", seeds, 1, integer=True)
     return FigureConfig(name=name, budget=BUDGETS[budget], seeds=seeds or 0, **_FIGURES[name])
 
 

@@ -18,7 +18,6 @@ them, never edited by hand.
 
 from __future__ import annotations
 
-import dataclasses
 import fcntl
 import json
 import time
@@ -26,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dexterous.contracts.configs import field_defaults
 from dexterous.contracts.files import machine, versions, write_atomically
 from dexterous.experiments.configs import FigureConfig, Method, planner_switches
 
@@ -145,8 +145,8 @@ def with_added_fields(config: dict[str, Any]) -> dict[str, Any]:
     """A manifest's figure config with the FigureConfig and Method fields added since it was
     written (e.g. plan_steps, paper_fraction) at their defaults: the defaults are what that
     older version ran."""
-    grown = {**_defaults(FigureConfig), **config}
-    grown["methods"] = [_with_switches({**_defaults(Method), **method}) for method in grown["methods"]]
+    grown = {**field_defaults(FigureConfig), **config}
+    grown["methods"] = [_with_switches({**field_defaults(Method), **method}) for method in grown["methods"]]
     return grown
 
 
@@ -156,17 +156,6 @@ def _with_switches(method: dict[str, Any]) -> dict[str, Any]:
     if method["kind"] == "plan" and method["switches"] is None:
         method["switches"] = json.loads(json.dumps(planner_switches(method["planner"])))
     return method
-
-
-def _defaults(cls: type) -> dict[str, Any]:
-    """A dataclass's fields that have defaults, at their defaults, as JSON would hold them."""
-    found = {}
-    for f in dataclasses.fields(cls):
-        if f.default_factory is not dataclasses.MISSING:
-            found[f.name] = json.loads(json.dumps(f.default_factory()))
-        elif f.default is not dataclasses.MISSING:
-            found[f.name] = json.loads(json.dumps(f.default))
-    return found
 
 
 def read_manifest(folder: str | Path) -> dict[str, Any]:

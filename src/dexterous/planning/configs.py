@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from dexterous.catalog import entry
-from dexterous.contracts.configs import check_choice, check_flag, check_number
+from dexterous.contracts.configs import check_choice, check_flag, check_number, field_defaults
 from dexterous.planning.schedule import decreasing_iterations
 
 Selection = Literal["top_fraction", "weighted_average"]
@@ -156,8 +156,7 @@ def recorded_config(config: dict[str, Any] | None) -> dict[str, Any] | None:
     """
     if config is None:
         return None
-    defaults = {f.name: f.default for f in dataclasses.fields(TOPDMConfig) if f.default is not dataclasses.MISSING}
-    return {**defaults, **config}
+    return {**field_defaults(TOPDMConfig), **config}
 
 
 # --- fig. 4 ablation variants --------------------------------------------------------------
