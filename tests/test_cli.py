@@ -1,7 +1,9 @@
 """The command line: listing, video, and errors that say what is wrong."""
 
 import argparse
+import dataclasses
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +13,7 @@ import pytest
 
 import dexterous
 from dexterous.cli import build_parser, main
+from dexterous.contracts.configs import field_docs
 
 
 def test_envs_lists_every_id_with_dims(capsys):
@@ -46,7 +49,7 @@ def test_video_of_unknown_env_fails_with_a_suggestion(tmp_path, capsys):
 
 def test_video_rejects_nonpositive_steps(tmp_path, capsys):
     assert main(["video", "PenSpin-v1", "--out", str(tmp_path / "x.mp4"), "--steps", "0"]) == 2
-    assert "steps must be ≥ 1, got 0" in capsys.readouterr().err
+    assert "steps must be an integer ≥ 1, got 0" in capsys.readouterr().err
 
 
 def test_video_replays_a_demonstration(tmp_path):
@@ -101,6 +104,36 @@ def test_every_flag_of_every_subcommand_has_help_and_shows_its_default():
             assert action.help, f"{name} {'/'.join(action.option_strings) or action.dest} has no help"
     assert "(default: topdm)" in parsers["dexterous plan"].format_help()
     assert "(default: 0)" in parsers["dexterous plan"].format_help()  # --seed: a default of 0 is shown too
+
+
+def test_every_argument_of_every_command_is_a_field_of_its_configs_helped_by_its_docstring():
+    checked = 0
+    for name, parser in _parsers(build_parser()):
+        configs = parser.get_default("configs")
+        if configs is None:  # `dexterous` and `dexterous train` only choose a subcommand
+            assert parser.get_default("func") is None, name
+            continue
+        docs = {f.name: field_docs(cls).get(f.name) for cls in configs for f in dataclasses.fields(cls)}
+        for action in parser._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            assert action.dest in docs, f"{name}: {action.dest} is not a field of {[c.__name__ for c in configs]}"
+            assert docs[action.dest] and action.help.startswith(docs[action.dest]), (name, action.dest)
+            checked += 1
+    assert checked > 60
+
+
+def test_the_first_ctrl_c_asks_a_training_run_to_stop_and_the_second_interrupts(capsys):
+    from dexterous.cli import _stop_requests
+
+    before = signal.getsignal(signal.SIGINT)
+    with _stop_requests() as stop:
+        assert not stop.is_set()
+        signal.raise_signal(signal.SIGINT)
+        assert stop.is_set() and "next checkpoint" in capsys.readouterr().err
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)
+    assert signal.getsignal(signal.SIGINT) is before
 
 
 @pytest.mark.parametrize("command", ["plan", "reproduce", "train td3", "train her", "evaluate"])

@@ -8,7 +8,7 @@ import dexterous
 LAYERS = {
     "contracts": 0, "catalog": 0, "cluster": 0, "assets": 0, "progress": 0,
     "scenes": 1, "render": 2, "envs": 3, "gallery": 4, "video": 4, "sim": 4, "planning": 4,
-    "demos": 5, "mpc": 6, "rl": 6, "experiments": 7, "cli": 8,
+    "demos": 5, "mpc": 6, "rl": 6, "experiments": 7, "commands": 8, "cli": 8,
 }
 """Each part of the package by layer: a module may import its own part and lower layers only.
 planning sits beside sim and may import only the contracts (tests/planning checks that)."""

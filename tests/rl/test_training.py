@@ -3,6 +3,7 @@
 import dataclasses
 import json
 import shutil
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +68,22 @@ def test_a_resumed_run_makes_the_same_updates_as_an_uninterrupted_one(runs):
     a, r = parameters(root / "a"), parameters(root / "resumed")
     assert all(np.array_equal(a[k], r[k]) for k in a)
     assert metrics(root / "resumed") == metrics(root / "a")  # the stale line after the checkpoint is gone
+
+
+def test_a_run_asked_to_stop_checkpoints_at_its_next_chunk_and_resumes_exactly(runs, tiny, tmp_path):
+    root, _, _ = runs
+    train(dataclasses.replace(tiny, steps=115), tmp_path / "run", progress=False)
+    stop = threading.Event()
+    stop.set()
+    stopped = train(tiny, tmp_path / "run", progress=False, stop=stop)
+    assert stopped.stopped and stopped.steps == 138  # the next log boundary (3 × 46), inside a demo segment
+    assert "rerun the same command to resume" in str(stopped)
+    assert json.loads((tmp_path / "run" / "checkpoint" / "state.json").read_text())["steps"] == 138
+    finished = train(tiny, tmp_path / "run", progress=False)
+    assert finished.resumed_from == 138 and not finished.stopped
+    a, r = parameters(root / "a"), parameters(tmp_path / "run")
+    assert all(np.array_equal(a[k], r[k]) for k in a)
+    assert metrics(tmp_path / "run") == metrics(root / "a")
 
 
 def test_the_run_directory_holds_config_evaluations_checkpoint_and_tensorboard(runs, tiny):

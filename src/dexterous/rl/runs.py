@@ -19,7 +19,9 @@ Training runs SB3's `learn` in chunks that end at every log, evaluation and chec
 boundary (multiples of log_every, eval_every, checkpoint_every). Between chunks the
 learner is at rest: its last transition is stored and its update done. A checkpoint taken
 there holds every piece of state that decides the future, so a resumed run makes the
-same updates as an uninterrupted one, bit for bit; the tests check it.
+same updates as an uninterrupted one, bit for bit; the tests check it. A run asked to stop
+(`train(..., stop=event)`; the command line sets it on Ctrl-C or SIGTERM) ends its chunk,
+at most log_every steps later, and writes a checkpoint there, so nothing is lost.
 
 Library use: SB3 for the algorithm, its replay buffers (save/load) and VecNormalize. Ours:
 the chunked loop, the checkpoint's environment/wrapper/RNG state (SB3 saves none of it),
@@ -36,6 +38,7 @@ import json
 import pickle
 import random
 import shutil
+import threading
 import time
 import zipfile
 from dataclasses import dataclass
@@ -110,6 +113,8 @@ class TrainSummary:
     """Wall time writing checkpoints."""
     evaluation: dict[str, Any] | None
     """The last evaluation record, if any was made."""
+    stopped: bool = False
+    """Stopped on request before its steps (resume by training again)."""
 
     @property
     def env_steps_per_s(self) -> float:
@@ -121,11 +126,14 @@ class TrainSummary:
             f"{k} {v:.3f}" for k, v in self.evaluation.items() if isinstance(v, float))
         return (f"{self.steps:,} steps ({self.steps - self.resumed_from:,} now, {self.env_steps_per_s:,.0f} env "
                 f"steps/s while learning; eval {self.eval_seconds:.1f} s, checkpoints "
-                f"{self.checkpoint_seconds:.1f} s){last}")
+                f"{self.checkpoint_seconds:.1f} s){last}"
+                + ("; stopped on request after a checkpoint: rerun the same command to resume" if self.stopped else ""))
 
 
-def train(config: OffPolicyConfig, out: str | Path, progress: bool = True) -> TrainSummary:
-    """Train (or resume, or extend) the run of `config` in directory `out`."""
+def train(config: OffPolicyConfig, out: str | Path, progress: bool = True,
+          stop: threading.Event | None = None) -> TrainSummary:
+    """Train (or resume, or extend) the run of `config` in directory `out`; once `stop` is set,
+    end at the next chunk boundary with a checkpoint."""
     out = Path(out)
     recipe = recipe_for(config)
     env = recipe.make_train_env()  # bad ids and demonstrations fail here, before the run is claimed
@@ -170,15 +178,18 @@ def train(config: OffPolicyConfig, out: str | Path, progress: bool = True) -> Tr
         if restarts is not None:
             scalars.update({"restarts/p_demo": restarts.p_demo, "restarts/p_reset": restarts.p_reset})
         _log(model, scalars)
-        if target % config.checkpoint_every == 0 or target == config.steps:
+        stopped = stop is not None and stop.is_set() and target < config.steps
+        if target % config.checkpoint_every == 0 or target == config.steps or stopped:
             start = time.perf_counter()
             _save_checkpoint(out, model, venv, sources)
             seconds["checkpoint"] += time.perf_counter() - start
         bar.update(target - steps)
+        if stopped:
+            break
     bar.close()
     venv.close()
     return TrainSummary(model.num_timesteps, resumed_from, seconds["learn"], seconds["eval"],
-                        seconds["checkpoint"], last)
+                        seconds["checkpoint"], last, stopped)
 
 
 def _evaluate(recipe: Recipe, policy: Policy, model: TD3, out: Path) -> dict[str, Any]:
