@@ -17,7 +17,7 @@ import pytest
 from dexterous.cli import main
 from dexterous.experiments.configs import (BUDGETS, FIGURES, HER_NEW, TOPDM, TOPDM_PLUS, FigureConfig, Method,
                                           figure_config)
-from dexterous.planning.configs import VARIANTS
+from dexterous.planning.configs import planner_definition
 from dexterous.experiments.results import MANIFEST, ResultsError, read_runs
 from dexterous.experiments.runner import reproduce
 from dexterous.experiments.runs import runs_of
@@ -213,7 +213,8 @@ def test_a_planner_redefined_since_its_records_is_refused_by_name(tmp_path):
     manifest = tmp_path / "fig2" / MANIFEST
     stored = json.loads(manifest.read_text())
     plus = next(m for m in stored["config"]["methods"] if m["label"] == "TOPDM+")
-    assert dict(plus["switches"]) == VARIANTS["topdm+"]
+    assert dict(plus["switches"]) == planner_definition("topdm+")  # its per-family switches too
+    assert ["pen_spin:elite_memory", True] in plus["switches"]
     plus["switches"] = [["lost_object", True]]  # as if TOPDM+ had meant less when the records were made
     manifest.write_text(json.dumps(stored))
     with pytest.raises(ResultsError, match=r"other settings \(methods TOPDM\+ differ"):

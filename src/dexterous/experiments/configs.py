@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from dexterous.contracts.configs import check_number
-from dexterous.planning.configs import PRESETS, VARIANTS
+from dexterous.planning.configs import PRESETS, VARIANTS, planner_definition
 
 MethodKind = Literal["plan", "td3", "her"]
 
@@ -46,9 +46,10 @@ class Method:
     by setting Ni at the budget preset's N and τ (the efficiency figure's budgets); None
     keeps the preset's Ni. The smoke budget keeps its own Ni, so tests stay seconds long."""
     switches: tuple[tuple[str, Any], ...] | None = None
-    """plan: the planner's switches (`planning.configs.VARIANTS`) as the records were made;
-    None takes today's. Manifests keep them, so that a planner redefined later (TOPDM+ is
-    ours and may improve) is never mixed with records of its earlier definition."""
+    """plan: the planner's switches (`planning.configs.planner_definition`: VARIANTS and
+    FAMILY_SWITCHES) as the records were made; None takes today's. Manifests keep them, so
+    that a planner redefined later (TOPDM+ is ours and may improve) is never mixed with
+    records of its earlier definition."""
 
     @property
     def slug(self) -> str:
@@ -69,8 +70,8 @@ class Method:
 
 
 def planner_switches(planner: str) -> tuple[tuple[str, Any], ...]:
-    """The switches planner sets on its base config today, in name order."""
-    return tuple(sorted(VARIANTS[planner].items()))
+    """The switches planner sets on its base config today (per family too), in name order."""
+    return tuple(sorted(planner_definition(planner).items()))
 
 
 @dataclass(frozen=True)

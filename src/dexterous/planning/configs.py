@@ -10,8 +10,9 @@ from MPPI to TOPDM one switch at a time:
 
 and one step past the paper, ours: "topdm+" (TOPDM+), TOPDM whose score stops paying
 once the object is out of play, which stops simulating such rollouts, whose noise is
-coloured along the horizon, and which scores only the steps inside the episode (see
-`TOPDMConfig`'s TOPDM+ fields).
+coloured along the horizon, and which scores only the steps inside the episode; on
+PenSpin it also keeps its plan and its elites (see `TOPDMConfig`'s TOPDM+ fields and
+FAMILY_SWITCHES).
 
 Every variant keeps the base config's budget, iteration schedule included, so MPPI gets
 TOPDM's sampling budget at every real step (SPEC §4: "same sampling budget (N, Ni per
@@ -172,8 +173,27 @@ VARIANTS: dict[str, dict[str, Any]] = {
 """Switches each planner sets on a TOPDM config; budgets and σ, β stay shared. The first
 four are the paper's fig. 4; "topdm+" is ours (not the paper's): TOPDM with the
 lost-object objective, early-out, coloured noise and a horizon that stops at the episode's
-end, its values chosen by measurement (README, docs/RESULTS.md). elite_memory is built and
-tested but left out: it kept the search from reaching EggHandOver's goal (see README)."""
+end, its values chosen by measurement (README, docs/RESULTS.md); FAMILY_SWITCHES adds to
+them per task family."""
+
+FAMILY_SWITCHES: dict[str, dict[str, dict[str, Any]]] = {
+    "topdm+": {"pen_spin": {"keep_plan": True, "elite_memory": True, "plan_to_end": False}},
+}
+"""What a planner sets on one family's tasks over its VARIANTS switches. TOPDM+ on PenSpin
+keeps its plan and its elites: the only screening that held the pen for 250 steps, where
+without them the pen was dropped at step 35 (PenSpin seed 0); on EggHandOver seed 0 the
+same two kept the egg from being reached, so the two-hand tasks go without. PenSpin has no
+final step at which success is measured, so planning past its end (plan_to_end off) only
+keeps the last steps from trading the pen for reward."""
+
+
+def planner_definition(planner: str) -> dict[str, Any]:
+    """Everything planner sets, as one flat, JSON-friendly record of its definition: its
+    VARIANTS switches by name, and its FAMILY_SWITCHES as "family:field"."""
+    switches = dict(VARIANTS[planner])
+    for family, extra in FAMILY_SWITCHES.get(planner, {}).items():
+        switches.update({f"{family}:{name}": value for name, value in extra.items()})
+    return switches
 
 
 PlannerName = Literal["topdm", "mppi", "topdm+"]
@@ -181,14 +201,16 @@ PLANNERS: tuple[str, ...] = typing.get_args(PlannerName)
 """What `dexterous plan` offers: the paper's two planners and ours, TOPDM+."""
 
 
-def variant(name: str, base: TOPDMConfig | None = None, kappa: float | None = None) -> TOPDMConfig:
-    """The fig. 4 planner `name` with base's budgets (SPEC defaults when base is None).
+def variant(name: str, base: TOPDMConfig | None = None, kappa: float | None = None,
+            family: str | None = None) -> TOPDMConfig:
+    """The planner `name` with base's budgets (SPEC defaults when base is None), with its
+    FAMILY_SWITCHES for the task family `family` where it has them.
 
     kappa sets MPPI's temperature; the other variants have none, so passing it is an error.
     """
     if name not in VARIANTS:
         raise ValueError(f"planner must be one of {', '.join(map(repr, VARIANTS))}, got {name!r}")
-    switches = dict(VARIANTS[name])
+    switches = {**VARIANTS[name], **FAMILY_SWITCHES.get(name, {}).get(family, {})}
     if kappa is not None:
         if name != "mppi":
             raise ValueError(f"kappa only applies to planner 'mppi', got planner {name!r}")
@@ -263,7 +285,8 @@ def preset(
     """
     if name not in PRESETS:
         raise ValueError(f"preset must be one of {', '.join(map(repr, PRESETS))}, got {name!r}")
-    family = _FAMILIES[entry(env_id).family]
+    family_name = entry(env_id).family
+    family = _FAMILIES[family_name]
     config = TOPDMConfig(**family.paper)
     if name == "cpu":
         episode_steps = CPU_EPISODE_SECONDS * family.env_steps_per_s
@@ -275,4 +298,4 @@ def preset(
         )
     elif name == "smoke":
         config = dataclasses.replace(config, **SMOKE_BUDGET)
-    return variant(planner, config, kappa)
+    return variant(planner, config, kappa, family_name)
