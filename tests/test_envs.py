@@ -2,7 +2,6 @@
 
 import functools
 import pickle
-import re
 
 import gymnasium
 import numpy as np

@@ -17,7 +17,8 @@ import dexterous
 from dexterous.envs.rewards import rotation_distance
 from dexterous.envs.rotations import quat_from_axis_angle, quat_multiply
 from dexterous.envs.two_hands import TwoHandEnv, sample_goal
-from dexterous.scenes.two_hands import LAYOUTS, SHAPES
+from dexterous.catalog import SHAPES
+from dexterous.scenes.two_hands import LAYOUTS
 
 FAMILIES = list(LAYOUTS)
 MOVABLE = [f for f in FAMILIES if LAYOUTS[f].mounts[0].movable]

@@ -146,7 +146,7 @@ def _export_policy(args: argparse.Namespace) -> None:
     from dexterous.rl import export_policy
 
     cmd = _config_from_args(commands.ExportPolicyCommand, args)
-    print(f"wrote {export_policy(cmd.run, cmd.out)}")
+    print(f"wrote {export_policy(cmd.run, cmd.out, best=cmd.best)}")
 
 
 def _curves(args: argparse.Namespace) -> None:
@@ -304,8 +304,8 @@ def _add_rl_commands(sub) -> None:
                  description=cls.__doc__)
     _command(sub, "evaluate", _evaluate, "run a trained policy past its episode: returns per 250 steps, turns of the "
                                          "object about its body x axis", commands.EvaluateCommand)
-    _command(sub, "export-policy", _export_policy, "copy a run's latest policy (model, normaliser, config; no replay "
-                                                   "buffer) into a small folder to share", commands.ExportPolicyCommand)
+    _command(sub, "export-policy", _export_policy, "copy a run's latest or best policy (model, normaliser, config; "
+                                                   "no replay buffer) into a small folder to share", commands.ExportPolicyCommand)
     _command(sub, "curves", _curves, "learning curves (median, min-max band over runs) into a PNG",
              commands.CurvesCommand)
 

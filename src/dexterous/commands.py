@@ -199,6 +199,8 @@ class ExportPolicyCommand:
     """Run directory of `dexterous train`."""
     out: Path = option("FOLDER")
     """Policy folder to write (new, or a policy folder to replace)."""
+    best: bool = False
+    """Export the run's best evaluated policy (its best/ folder) instead of its latest."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,7 +1,6 @@
 """Demonstrations: planning records the truth, files round-trip, replays are exact, damage is named."""
 
 import json
-import os
 import re
 import signal
 import subprocess

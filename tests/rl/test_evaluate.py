@@ -131,6 +131,11 @@ def test_an_exported_policy_acts_as_its_run_and_is_evaluated_alone(cli_runs, tmp
     assert np.array_equal(load_policy(folder)(obs), load_policy(cli_runs / "demos0")(obs))
     report = evaluate_run(folder, episodes=1, steps=12, seed=7, progress=False)
     assert report.episodes == evaluate_run(cli_runs / "demos0", episodes=1, steps=12, seed=7, progress=False).episodes
+    best = json.loads((cli_runs / "demos0" / "best" / "evaluation.json").read_text())
+    assert main(["export-policy", str(cli_runs / "demos0"), "--out", str(folder), "--best"]) == 0
+    provenance = json.loads((folder / "policy.json").read_text())
+    assert provenance["chosen"] == "best" and provenance["steps"] == best["steps"]
+    assert evaluate_run(folder, episodes=1, steps=12, seed=7, progress=False).episodes
     export_policy(cli_runs / "demos1", folder)  # a policy folder may be replaced
     with pytest.raises(ValueError, match="exists and is not a policy folder: choose a new --out"):
         export_policy(cli_runs / "demos0", cli_runs / "plain")

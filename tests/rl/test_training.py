@@ -102,6 +102,18 @@ def test_the_run_directory_holds_config_evaluations_checkpoint_and_tensorboard(r
     assert policy.normalizer.clip_obs == 5.0
 
 
+def test_the_best_policy_is_the_first_evaluation_with_the_highest_mean_return_and_survives_a_resume(runs):
+    root, _, _ = runs
+    evaluations = read_evaluations(root / "a")
+    best = max(evaluations, key=lambda r: r["mean_return"])  # max keeps the first of equals
+    for run in ("a", "resumed"):
+        kept = json.loads((root / run / "best" / "evaluation.json").read_text())
+        assert {k: v for k, v in kept.items() if k != "time"} == {k: v for k, v in best.items() if k != "time"}
+    a = load_from_pkl(root / "a" / "best" / "normalizer.pkl")
+    resumed = load_from_pkl(root / "resumed" / "best" / "normalizer.pkl")
+    assert np.array_equal(a.obs_rms.mean, resumed.obs_rms.mean) and a.obs_rms.count == resumed.obs_rms.count
+
+
 def test_tensorboard_has_sb3s_standard_tags_beside_ours(runs, tiny):
     root, _, _ = runs
     scalars = tensorboard_scalars(root / "a")

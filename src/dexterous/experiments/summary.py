@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from dexterous.contracts.configs import from_json
-from dexterous.experiments.configs import FigureConfig, Method, task_name
+from dexterous.experiments.configs import FigureConfig, Method
 from dexterous.experiments.results import ResultsError, RunRecord, read_manifest, read_runs, with_added_fields
 from dexterous.experiments.runs import RunSpec, planner_config
 from dexterous.rl.bands import Band, band

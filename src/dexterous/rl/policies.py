@@ -19,7 +19,8 @@ from stable_baselines3 import TD3
 from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
 from dexterous.rl.configs import OffPolicyConfig
-from dexterous.rl.runs import CONFIG, Recipe, latest_checkpoint, make_policy, read_config, read_evaluations, recipe_for
+from dexterous.rl.checkpoints import BEST, latest_checkpoint, read_state
+from dexterous.rl.runs import CONFIG, Recipe, make_policy, read_config, read_evaluations, recipe_for
 from dexterous.video import write_video
 
 POLICY = "policy"
@@ -60,16 +61,20 @@ def load_policy(path: str | Path) -> TrainedPolicy:
     return TrainedPolicy(config, recipe, model, normalizer)
 
 
-def export_policy(run_dir: str | Path, out: str | Path) -> Path:
-    """Write run_dir's latest policy into the policy folder out (see the module docstring).
+def export_policy(run_dir: str | Path, out: str | Path, best: bool = False) -> Path:
+    """Write run_dir's latest policy (best: its best evaluated one) into the policy folder
+    out (see the module docstring).
 
     out must not exist yet, or already be a policy folder (which is replaced), so that a
     typo never overwrites a training run.
     """
     run_dir, out = Path(run_dir), Path(out)
     read_config(run_dir)
-    checkpoint = latest_checkpoint(run_dir)
-    if checkpoint is None:
+    source = run_dir / BEST if best else latest_checkpoint(run_dir)
+    if best and not (source / "evaluation.json").is_file():
+        raise ValueError(f"{run_dir} has no best policy ({BEST}/) yet: a run keeps one at each evaluation that "
+                         "beats all its earlier ones; export the latest policy (without --best)")
+    if source is None:
         raise ValueError(f"{run_dir} has no checkpoint to export yet: train longer than checkpoint_every")
     if out.exists() and not (out / PROVENANCE).is_file():
         raise ValueError(f"{out} exists and is not a policy folder: choose a new --out")
@@ -77,11 +82,14 @@ def export_policy(run_dir: str | Path, out: str | Path) -> Path:
     (out / POLICY).mkdir(parents=True)
     shutil.copy2(run_dir / CONFIG, out / CONFIG)
     for name in FILES:
-        shutil.copy2(checkpoint / name, out / POLICY / name)
-    state = json.loads((checkpoint / "state.json").read_text())
-    evaluations = read_evaluations(run_dir)
-    provenance = {"run": str(run_dir), "steps": state["steps"],
-                  "last_evaluation": evaluations[-1] if evaluations else None}
+        shutil.copy2(source / name, out / POLICY / name)
+    if best:
+        evaluation = json.loads((source / "evaluation.json").read_text())
+        provenance = {"run": str(run_dir), "steps": evaluation["steps"], "chosen": "best", "evaluation": evaluation}
+    else:
+        evaluations = read_evaluations(run_dir)
+        provenance = {"run": str(run_dir), "steps": read_state(source)["steps"], "chosen": "latest",
+                      "evaluation": evaluations[-1] if evaluations else None}
     (out / PROVENANCE).write_text(json.dumps(provenance, indent=1) + "\n")
     return out
 

@@ -14,6 +14,8 @@ Layout of a run directory::
       env.npz          the environment's exact Snapshot (mid-segment state included)
       ongoing.npz      DemoRestarts' main episode, when there is one
       state.json       RNG states (numpy global, torch, python, action space) and DemoRestarts' state
+    best/              the best evaluated policy so far (highest mean return; SB3's best_model):
+                       model.zip (no replay buffer), normalizer.pkl, evaluation.json
 
 Training runs SB3's `learn` in chunks that end at every log, evaluation and checkpoint
 boundary (multiples of log_every, eval_every, checkpoint_every). Between chunks the
@@ -35,18 +37,13 @@ SB3 sees them, and the first one after a resume counts from the checkpoint on.
 from __future__ import annotations
 
 import json
-import pickle
-import random
-import shutil
 import threading
 import time
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import gymnasium
-import numpy as np
 import torch as th
 from stable_baselines3 import TD3
 from stable_baselines3.common.logger import configure
@@ -59,13 +56,12 @@ from dexterous.rl.configs import OffPolicyConfig, config_from_json
 from dexterous.rl.episodes import Policy
 from dexterous.rl.her import HERRecipe
 from dexterous.rl.td3 import TD3Recipe
-from dexterous.rl.wrappers import DemoRestarts, RestartState
-from dexterous.contracts.snapshot import Snapshot
+from dexterous.rl.checkpoints import latest_checkpoint, read_state, resume, save_best, save_checkpoint, train_env
+from dexterous.rl.wrappers import DemoRestarts, find_wrapper
 
 CONFIG = "config.json"
 EVALUATIONS = "evaluations.jsonl"
 TENSORBOARD = "tb"
-CHECKPOINT = "checkpoint"
 
 
 class Recipe(Protocol):
@@ -146,15 +142,17 @@ def train(config: OffPolicyConfig, out: str | Path, progress: bool = True,
         venv = _normalized(env, config)
         model = recipe.make_model(venv)
     else:
-        model, venv = _resume(recipe, checkpoint, env, sources)
+        model, venv = resume(recipe.model_class, checkpoint, env, sources)
     resumed_from = model.num_timesteps
-    evaluated = {r["steps"] for r in _keep_evaluations(out, resumed_from)}
+    history = _keep_evaluations(out, resumed_from)
+    evaluated = {r["steps"] for r in history}
     model.set_logger(configure(str(out / TENSORBOARD), ["tensorboard"]))
     policy = make_policy(model, venv)
-    restarts = find_wrapper(_train_env(venv), DemoRestarts)
+    restarts = find_wrapper(train_env(venv), DemoRestarts)
     has_success = env.unwrapped.has_success
     seconds = {"learn": 0.0, "eval": 0.0, "checkpoint": 0.0}
     last: dict[str, Any] | None = None
+    stopped = False
     bar = progress_bar(total=config.steps, initial=resumed_from, unit="step", disable=not progress,
                        desc=f"{config.algo} {recipe.env_id}")
     while True:
@@ -162,6 +160,8 @@ def train(config: OffPolicyConfig, out: str | Path, progress: bool = True,
         if steps % config.eval_every == 0 and steps not in evaluated:
             start = time.perf_counter()
             last = _evaluate(recipe, policy, model, out)
+            save_best(out, model, venv, last, history)
+            history.append(last)
             seconds["eval"] += time.perf_counter() - start
             evaluated.add(steps)
             bar.set_postfix(mean_return=f"{last['mean_return']:.2f}")
@@ -181,7 +181,7 @@ def train(config: OffPolicyConfig, out: str | Path, progress: bool = True,
         stopped = stop is not None and stop.is_set() and target < config.steps
         if target % config.checkpoint_every == 0 or target == config.steps or stopped:
             start = time.perf_counter()
-            _save_checkpoint(out, model, venv, sources)
+            save_checkpoint(out, model, venv, sources)
             seconds["checkpoint"] += time.perf_counter() - start
         bar.update(target - steps)
         if stopped:
@@ -207,25 +207,11 @@ def make_policy(model: TD3, normalizer: VecNormalize) -> Policy:
     return lambda obs: model.predict(normalizer.normalize_obs(obs), deterministic=True)[0]
 
 
-def find_wrapper(env: gymnasium.Env, kind: type) -> Any | None:
-    """The first wrapper of type `kind` in env's chain, or None."""
-    while isinstance(env, gymnasium.Wrapper):
-        if isinstance(env, kind):
-            return env
-        env = env.env
-    return None
-
-
 def _normalized(env: gymnasium.Env, config: OffPolicyConfig) -> VecNormalize:
     """The running observation normaliser (rewards untouched), clipped at ±obs_clip, over the
     VecMonitor that records SB3's episode statistics."""
     return VecNormalize(VecMonitor(DummyVecEnv([lambda: env])), norm_obs=True, norm_reward=False,
                         clip_obs=config.obs_clip, gamma=config.gamma)
-
-
-def _train_env(venv: VecNormalize) -> gymnasium.Env:
-    """The training environment inside the VecEnv wrappers."""
-    return venv.unwrapped.envs[0]
 
 
 def _sb3_rollout_scalars(model: TD3, steps: int, seconds: float, has_success: bool) -> dict[str, float]:
@@ -286,7 +272,7 @@ def _claim(out: Path, config: OffPolicyConfig) -> None:
     check_settings(out, CONFIG, record, "a run", "use another --out folder (only --steps may change, to extend a run)",
                    damaged="restore it, or train into another --out folder", may_change={"steps"})
     checkpoint = latest_checkpoint(out)
-    done = 0 if checkpoint is None else _read_state(checkpoint)["steps"]
+    done = 0 if checkpoint is None else read_state(checkpoint)["steps"]
     if config.steps < done:
         raise ValueError(f"{out} has trained {done:,} steps already, more than --steps {config.steps:,}: "
                          f"use --steps {done} or more to extend the run, or train into another --out folder")
@@ -299,110 +285,3 @@ def _keep_evaluations(out: Path, steps: int) -> list[dict[str, Any]]:
     if (out / EVALUATIONS).exists():
         (out / EVALUATIONS).write_text("".join(json.dumps(r) + "\n" for r in kept))
     return kept
-
-
-# ----- checkpoints --------------------------------------------------------------------------
-def latest_checkpoint(out: str | Path) -> Path | None:
-    """The run's checkpoint folder (or the previous one, if a save was interrupted mid-swap)."""
-    for name in (CHECKPOINT, CHECKPOINT + ".old"):
-        if (Path(out) / name / "state.json").is_file():
-            return Path(out) / name
-    return None
-
-
-def _save_checkpoint(out: Path, model: TD3, venv: VecNormalize, sources: dict[str, str]) -> None:
-    tmp, final, old = out / (CHECKPOINT + ".tmp"), out / CHECKPOINT, out / (CHECKPOINT + ".old")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    model.save(tmp / "model.zip")
-    model.save_replay_buffer(tmp / "replay.pkl")
-    venv.save(str(tmp / "normalizer.pkl"))
-    env = _train_env(venv)
-    env.unwrapped.snapshot().save(tmp / "env.npz")
-    state: dict[str, Any] = {"steps": model.num_timesteps, "rng": _rng_state(model), "restarts": None,
-                             "sources": sources}
-    restarts = find_wrapper(env, DemoRestarts)
-    if restarts is not None:
-        saved = restarts.get_state()
-        if saved.ongoing is not None:
-            saved.ongoing.save(tmp / "ongoing.npz")
-        state["restarts"] = {"p_demo": saved.p_demo, "p_reset": saved.p_reset, "segments": saved.segments,
-                             "segment_steps": saved.segment_steps, "rng_state": saved.rng_state,
-                             "started": saved.started, "in_main": saved.in_main}
-    (tmp / "state.json").write_text(json.dumps(state))
-    shutil.rmtree(old, ignore_errors=True)
-    if final.exists():
-        final.rename(old)
-    tmp.rename(final)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def _check_sources(checkpoint: Path, recorded: dict[str, str] | None, sources: dict[str, str]) -> None:
-    """Refuse to resume a run whose demonstration files changed since it started (e.g. planned again).
-
-    recorded is None for a checkpoint written before dexterous recorded its sources.
-    """
-    if recorded is None or recorded == sources:
-        return
-    changes = ([f"{name} changed" for name in sorted(recorded.keys() & sources.keys())
-                if recorded[name] != sources[name]]
-               + [f"{name} removed" for name in sorted(recorded.keys() - sources.keys())]
-               + [f"{name} added" for name in sorted(sources.keys() - recorded.keys())])
-    raise ValueError(f"the run in {checkpoint.parent} was started from other demonstrations than its --demos "
-                     f"folder holds now ({', '.join(changes)}); put those episode files back, "
-                     "or train into another --out folder")
-
-
-def _resume(recipe: Recipe, checkpoint: Path, env: gymnasium.Env,
-            sources: dict[str, str]) -> tuple[TD3, VecNormalize]:
-    """The model, normaliser, replay buffer, environment state and RNGs of a checkpoint."""
-    state = _read_state(checkpoint)
-    _check_sources(checkpoint, state.get("sources"), sources)
-    inner = VecMonitor(DummyVecEnv([lambda: env]))
-    inner.reset()  # gymnasium's order checks want one reset; the state is replaced below
-    venv = VecNormalize.load(str(checkpoint / "normalizer.pkl"), inner)
-    # force_reset=False keeps the saved last observation; seed=None stops load from reseeding
-    model = recipe.model_class.load(checkpoint / "model.zip", env=venv, device="cpu", force_reset=False, seed=None)
-    try:
-        model.load_replay_buffer(checkpoint / "replay.pkl", truncate_last_traj=False)
-    except (OSError, EOFError, pickle.UnpicklingError, ValueError, AttributeError, zipfile.BadZipFile) as err:
-        raise ValueError(f"{checkpoint / 'replay.pkl'} is damaged ({type(err).__name__}: {err}); "
-                         f"{_DAMAGED_CHECKPOINT.format(checkpoint=checkpoint)}") from None
-    env.unwrapped.restore(Snapshot.load(checkpoint / "env.npz"))
-    restarts = find_wrapper(env, DemoRestarts)
-    if (restarts is None) != (state["restarts"] is None):
-        raise ValueError(f"checkpoint {checkpoint} does not match this run's environment (demo restarts)")
-    if restarts is not None:
-        ongoing = checkpoint / "ongoing.npz"
-        ongoing_snapshot = Snapshot.load(ongoing) if ongoing.exists() else None
-        restarts.set_state(RestartState(**state["restarts"], ongoing=ongoing_snapshot))
-    _set_rng_state(model, state["rng"])
-    return model, venv
-
-
-_DAMAGED_CHECKPOINT = ("delete the folder {checkpoint} to resume from the checkpoint before it where one is "
-                       "left ({checkpoint}.old), else to train the run again from the start")
-
-
-def _read_state(checkpoint: Path) -> dict[str, Any]:
-    """A checkpoint's state.json; a damaged one is named with what to do."""
-    return read_json(checkpoint / "state.json", _DAMAGED_CHECKPOINT.format(checkpoint=checkpoint))
-
-
-def _rng_state(model: TD3) -> dict[str, Any]:
-    """The generators SB3 draws from: numpy's global (replay sampling, action noise), torch's
-    (target smoothing noise), python's, and the action space's (warm-up actions)."""
-    numpy_state = np.random.get_state(legacy=False)
-    numpy_state["state"]["key"] = numpy_state["state"]["key"].tolist()
-    return {"numpy": numpy_state, "torch": th.get_rng_state().tolist(), "python": random.getstate(),
-            "action_space": model.action_space.np_random.bit_generator.state}
-
-
-def _set_rng_state(model: TD3, state: dict[str, Any]) -> None:
-    numpy_state = state["numpy"]
-    numpy_state["state"]["key"] = np.array(numpy_state["state"]["key"], dtype=np.uint32)
-    np.random.set_state(numpy_state)
-    th.set_rng_state(th.tensor(state["torch"], dtype=th.uint8))
-    version, internal, gauss = state["python"]
-    random.setstate((version, tuple(internal), gauss))
-    model.action_space.np_random.bit_generator.state = state["action_space"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import gymnasium
 import numpy as np
@@ -252,3 +253,11 @@ def _check_inner_wrappers(env: gymnasium.Env) -> None:
                              f"{type(env).__name__}: put ActionCoupling and observation/action wrappers outside it")
         env = env.env
 
+
+def find_wrapper(env: gymnasium.Env, kind: type) -> Any | None:
+    """The first wrapper of type `kind` in env's chain, or None."""
+    while isinstance(env, gymnasium.Wrapper):
+        if isinstance(env, kind):
+            return env
+        env = env.env
+    return None

@@ -18,7 +18,6 @@ from typing import Mapping
 
 import numpy as np
 
-from dexterous.catalog import SHAPES
 from dexterous.scenes.spec import CameraView, HandMount, ObjectPlacement, ObjectShape, Scene, Vec3
 
 Quat = tuple[float, float, float, float]
