@@ -8,7 +8,7 @@ import dexterous
 LAYERS = {
     "contracts": 0, "catalog": 0, "cluster": 0, "assets": 0, "progress": 0,
     "scenes": 1, "render": 2, "envs": 3, "gallery": 4, "video": 4, "sim": 4, "planning": 4,
-    "demos": 5, "mpc": 6, "rl": 6, "experiments": 7, "commands": 8, "cli": 8,
+    "demos": 5, "mpc": 6, "rl": 6, "experiments": 7, "commands": 8, "cli": 9,
 }
 """Each part of the package by layer: a module may import its own part and lower layers only.
 planning sits beside sim and may import only the contracts (tests/planning checks that)."""
@@ -21,6 +21,8 @@ def _imports(path: Path) -> set[str]:
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         names = [node.module or ""] if isinstance(node, ast.ImportFrom) else (
             [alias.name for alias in node.names] if isinstance(node, ast.Import) else [])
+        if isinstance(node, ast.ImportFrom) and node.module == "dexterous":  # from dexterous import commands
+            names = [f"dexterous.{alias.name}" for alias in node.names]
         found |= {name.split(".")[1] for name in names if name.startswith("dexterous.")}
     return found
 
