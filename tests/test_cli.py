@@ -53,13 +53,16 @@ def test_video_rejects_nonpositive_steps(tmp_path, capsys):
 
 
 def test_video_replays_a_demonstration(tmp_path):
-    from dexterous.mpc.runner import PlanRun, run_plan
+    from dexterous.mpc.driver import plan_episode
+    from dexterous.planning import preset
 
-    run_plan(PlanRun("HandManipulateBlockFull-v1", preset="smoke", threads=1), tmp_path / "demos",
-             use_ray=False, progress=False)
+    env_id = "dexterous/HandManipulateBlockFull-v1"
+    (tmp_path / "demos").mkdir()
+    plan_episode(env_id, preset("smoke", env_id), seed=0, path=tmp_path / "demos" / "episode_0000.npz", nthread=1,
+                 max_steps=8)  # a partial episode replays too
     out = tmp_path / "demo.mp4"
     assert main(["video", "--demo", str(tmp_path / "demos"), "--out", str(out), "--width", "64", "--height", "64"]) == 0
-    assert iio.imread(out).shape == (76, 64, 64, 3)
+    assert iio.imread(out).shape == (9, 64, 64, 3)
 
 
 def test_video_needs_exactly_one_source(tmp_path, capsys):

@@ -24,8 +24,9 @@ from dexterous.experiments.runs import runs_of
 
 BLOCK = "dexterous/HandManipulateBlockFull-v1"
 SMALL = FigureConfig(name="fig2", title="one task, a planner and HER", tasks=(BLOCK,), methods=(TOPDM, HER_NEW),
-                     budget=BUDGETS["smoke"])
-"""Two runs of a few seconds each: a planned episode (resumes per step) and HER (resumes from checkpoints)."""
+                     budget=BUDGETS["smoke"], plan_steps={BLOCK: 20})
+"""Two runs of a few seconds each: a planned episode of 20 steps (resumes per step) and HER
+(resumes from checkpoints)."""
 
 
 def _without_times(records):
@@ -165,7 +166,7 @@ def test_a_figure_plans_its_shorter_episodes_and_scores_them_at_their_last_step(
 
 
 def test_a_manifest_from_before_plan_steps_and_paper_fraction_reads_as_before(tmp_path):
-    figure = dataclasses.replace(SMALL, methods=(HER_NEW,))
+    figure = dataclasses.replace(SMALL, methods=(HER_NEW,), plan_steps={})  # as figures were before plan_steps
     reproduce(figure, tmp_path, parallel=False, progress=False)
     manifest = tmp_path / "fig2" / MANIFEST
     old = json.loads(manifest.read_text())

@@ -18,8 +18,8 @@ from dexterous.experiments.runs import runs_of, select
 EGG = "dexterous/EggHandOver-v1"
 BLOCK = "dexterous/HandManipulateBlockFull-v1"
 PAIR = FigureConfig(name="fig3", title="one two-hand task, two planners", tasks=(EGG,), methods=(TOPDM, MPPI_20),
-                    budget=BUDGETS["smoke"])
-"""A figure whose episodes another figure (`planners`) also plans."""
+                    budget=BUDGETS["smoke"], plan_steps={EGG: 10})
+"""A figure whose episodes another figure (`planners`, planning as few steps) also plans."""
 
 
 def _record(method: str, seed: int) -> RunRecord:
@@ -66,7 +66,7 @@ def test_processes_sharing_a_folder_keep_each_others_records(tmp_path):
 
 def test_a_figure_copies_the_same_finished_episode_from_another_figure(tmp_path):
     first = reproduce(PAIR, tmp_path, parallel=False, progress=False)
-    shared = figure_config("planners", "smoke")
+    shared = dataclasses.replace(figure_config("planners", "smoke"), plan_steps={EGG: 10})
     again = reproduce(shared, tmp_path, parallel=False, progress=False, nthread=1, tasks=["EggHandOver"],
                       methods=["topdm", "mppi_kappa_20"])
     assert again.runs == 2
@@ -78,9 +78,8 @@ def test_a_figure_copies_the_same_finished_episode_from_another_figure(tmp_path)
 
 
 def test_an_episode_of_another_planner_or_config_is_not_copied(tmp_path):
-    short = dataclasses.replace(PAIR, plan_steps={EGG: 10})
-    reproduce(dataclasses.replace(short, methods=(MPPI_20,)), tmp_path, parallel=False, progress=False)
-    other = dataclasses.replace(short, name="fig4", methods=(MPPI_1, Method("mod 1", "plan", "mod1")))
+    reproduce(dataclasses.replace(PAIR, methods=(MPPI_20,)), tmp_path, parallel=False, progress=False)
+    other = dataclasses.replace(PAIR, name="fig4", methods=(MPPI_1, Method("mod 1", "plan", "mod1")))
     summary = reproduce(other, tmp_path, parallel=False, progress=False)
     mppi_20 = Demonstration.load(tmp_path / "fig3" / "plans" / "EggHandOver" / "mppi_kappa_20" / "episode_0000.npz")
     for record in read_runs(summary.folder):
