@@ -126,6 +126,13 @@ def test_every_argument_of_every_command_is_a_field_of_its_configs_helped_by_its
     assert checked > 60
 
 
+def test_the_no_progress_help_says_the_log_interval():
+    from dexterous.commands import Quiet
+    from dexterous.progress import LOG_INTERVAL
+
+    assert f"a line every {LOG_INTERVAL:.0f} s" in field_docs(Quiet)["no_progress"]
+
+
 def test_the_first_ctrl_c_asks_a_training_run_to_stop_and_the_second_interrupts(capsys):
     from dexterous.cli import _stop_requests
 

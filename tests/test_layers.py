@@ -24,7 +24,7 @@ def _imports(path: Path) -> set[str]:
         if isinstance(node, ast.ImportFrom) and node.module == "dexterous":  # from dexterous import commands
             names = [f"dexterous.{alias.name}" for alias in node.names]
         found |= {name.split(".")[1] for name in names if name.startswith("dexterous.")}
-    return found
+    return {part for part in found if (ROOT / part).is_dir() or (ROOT / f"{part}.py").is_file()}  # not names
 
 
 def _part(path: Path) -> str:

@@ -110,17 +110,23 @@ def _train(args: argparse.Namespace) -> None:
 @contextlib.contextmanager
 def _stop_requests() -> Iterator[threading.Event]:
     """An event that the first Ctrl-C or SIGTERM sets, for a long job to stop where it can
-    resume exactly; a second Ctrl-C interrupts at once."""
+    resume exactly; a second Ctrl-C interrupts at once. Signals ignored where the job was
+    started (e.g. SIGINT of a job started in the background) stay ignored; off the main
+    thread, where Python takes no signals, the event is never set."""
     stop = threading.Event()
 
     def request(signum: int, frame: types.FrameType | None) -> None:
-        if stop.is_set() and signum == signal.SIGINT:
-            raise KeyboardInterrupt
+        if stop.is_set():
+            if signum == signal.SIGINT:
+                raise KeyboardInterrupt
+            return
         stop.set()
         print("\nstopping at the next checkpoint that can be written (Ctrl-C again to stop at once, losing the "
               "steps since the last one)", file=sys.stderr, flush=True)
 
-    previous = {s: signal.signal(s, request) for s in (signal.SIGINT, signal.SIGTERM)}
+    handled = [] if threading.current_thread() is not threading.main_thread() else [
+        s for s in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(s) is not signal.SIG_IGN]
+    previous = {s: signal.signal(s, request) for s in handled}
     try:
         yield stop
     finally:
@@ -198,6 +204,8 @@ def _add_config_flags(parser: argparse.ArgumentParser, cls: type, positional: di
         shown = "" if default is None or default is False or required else f" (default: {default})"  # None is said in words
         options: dict = {"help": f"{docs.get(f.name, '')}{shown}".replace("%", "%%")}
         if kind is bool:
+            if f.default is not False:
+                raise TypeError(f"{cls.__name__}.{f.name}: a switch must default to False")
             options["action"] = "store_true"
         elif origin is tuple and typing.get_args(kind)[0] is str:
             options.update(type=_names, metavar="NAMES")
@@ -209,14 +217,13 @@ def _add_config_flags(parser: argparse.ArgumentParser, cls: type, positional: di
             options["type"] = kind
         if f.metadata.get("metavar"):
             options["metavar"] = f.metadata["metavar"]
-        if f.metadata.get("positional") or f.name in positional:
-            options["metavar"] = positional.get(f.name, options.get("metavar", f.name))
-            if required and origin is tuple:
-                options["metavar"] = f.name
-            parser.add_argument(f.name, **options, **({} if required else {"nargs": "?", "default": None}))
-        elif required and not f.metadata.get("option"):
-            options.pop("metavar", None)
-            parser.add_argument(f.name, **options)
+        if f.metadata.get("positional") or f.name in positional or (required and not f.metadata.get("option")):
+            if origin is tuple:  # one or more; none where it has a default
+                options["nargs"] = "+" if required else "*"
+            elif not required:
+                options["nargs"] = "?"
+            options["metavar"] = positional.get(f.name) or f.metadata.get("metavar") or f.name
+            parser.add_argument(f.name, **options, **({} if required else {"default": None}))
         else:
             parser.add_argument("--" + f.name.replace("_", "-"), dest=f.name, default=None,
                                 required=required, **options)
@@ -227,24 +234,6 @@ def _config_from_args(cls: type, args: argparse.Namespace) -> Any:
     for the others."""
     given = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if getattr(args, f.name, None) is not None}
     return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in given.items()})
-
-
-class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows each flag's default, except where there is none worth showing (None, a switch's
-    False) or its help already says it in words."""
-
-    def _get_help_string(self, action: argparse.Action) -> str | None:
-        if action.default is None or action.default is False or "default" in (action.help or ""):
-            return action.help
-        return super()._get_help_string(action)
-
-
-class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose subcommands' parsers show defaults too (they are made as this class)."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("formatter_class", _HelpFormatter)
-        super().__init__(*args, **kwargs)
 
 
 def _command(sub, name: str, func, help: str, *configs: type, positional: dict[str, str] | None = None,
@@ -258,7 +247,7 @@ def _command(sub, name: str, func, help: str, *configs: type, positional: dict[s
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="dexterous", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="dexterous", description=__doc__.split("\n\n")[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {dexterous.__version__}",
                         help="print the version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",

@@ -155,7 +155,7 @@ def test_a_finished_episode_of_the_same_run_is_reused(smoke_demo, tmp_path):
 def test_plan_resumes_after_being_killed_and_matches_an_uninterrupted_run(tmp_path):
     env_id = "dexterous/HandManipulatePenFull-v1"
     args = [sys.executable, "-m", "dexterous.cli", "plan", env_id, "--preset", "smoke", "--no-ray",
-            "--threads", "1", "--seed", "5"]
+            "--threads", "1", "--seed", "5", "--steps", "30"]
     killed = tmp_path / "killed"
     proc = subprocess.Popen([*args, "--out", str(killed)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     episode = episode_path(killed, 0)
@@ -168,18 +168,29 @@ def test_plan_resumes_after_being_killed_and_matches_an_uninterrupted_run(tmp_pa
     proc.wait()
     interrupted = Demonstration.load(episode)
     partial = interrupted.num_steps
-    assert 5 <= partial < 75, "the run was not interrupted mid-episode"
-    resumed = run_plan(PlanRun(env_id, preset="smoke", seed=5, threads=1), killed, use_ray=False, progress=False)
-    straight = run_plan(PlanRun(env_id, preset="smoke", seed=5, threads=1), tmp_path / "straight",
-                        use_ray=False, progress=False)
+    assert 5 <= partial < 30, "the run was not interrupted mid-episode"
+    run = PlanRun(env_id, preset="smoke", seed=5, threads=1, steps=30)
+    resumed = run_plan(run, killed, use_ray=False, progress=False)
+    straight = run_plan(run, tmp_path / "straight", use_ray=False, progress=False)
     a, b = Demonstration.load(episode), Demonstration.load(episode_path(tmp_path / "straight", 0))
-    assert a.complete and b.complete
+    assert a.complete and b.complete and a.num_steps == 30
     for field in ("states", "observations", "actions", "means", "rewards", "successes", "predicted_returns"):
         assert np.array_equal(np.array(getattr(a, field)), np.array(getattr(b, field))), field
     assert resumed.mean_return == straight.mean_return
     # the steps done before the kill were kept, not planned again (their timings would differ)
     assert a.meta["step_seconds"][:partial] == interrupted.meta["step_seconds"]
     assert json.loads((killed / "plan.json").read_text())["env_id"] == env_id
+
+
+def test_a_plan_run_of_fewer_steps_plans_whole_episodes_of_that_length(tmp_path):
+    run = PlanRun(ENV, preset="smoke", threads=1, steps=4)
+    summary = run_plan(run, tmp_path, use_ray=False, progress=False)
+    (demo,) = load_folder(tmp_path)
+    assert demo.complete and demo.num_steps == 4 and demo.meta["config"]["episode_length"] == 4
+    assert "steps" not in json.loads((tmp_path / "plan.json").read_text())  # the config's episode_length says it
+    assert run_plan(run, tmp_path, use_ray=False, progress=False).mean_return == summary.mean_return  # resumed
+    with pytest.raises(DemoError, match=r"other settings \(config differ"):
+        run_plan(PlanRun(ENV, preset="smoke", threads=1, steps=5), tmp_path, use_ray=False, progress=False)
 
 
 def test_plan_run_validates_its_settings():
@@ -210,6 +221,7 @@ def test_a_sparse_twin_is_refused_with_its_dense_twin_named(tmp_path, capsys):
     (["NoSuchEnv-v1"], "unknown environment id 'dexterous/NoSuchEnv-v1'"),
     ([ENV, "--planner", "mppi", "--kappa", "-1"], r"kappa must be a finite number > 0, got -1.0"),
     ([ENV, "--seed", "-5"], r"seed must be an integer ≥ 0, got -5"),
+    ([ENV, "--steps", "76"], r"--steps 76 is more than the 75 steps of an episode of dexterous/HandManipulateBlockFull"),
     (["HandManipulateBlockFullSparse-v1"], "pays a sparse reward"),
 ])
 def test_a_refused_plan_leaves_no_out_folder(tmp_path, capsys, args, message):
@@ -253,7 +265,8 @@ def test_an_interrupted_plan_leaves_an_index_of_its_finished_episodes(tmp_path, 
 
     monkeypatch.setattr(runner, "plan_episode", plan_then_stop)
     with pytest.raises(KeyboardInterrupt):
-        run_plan(PlanRun(ENV, preset="smoke", episodes=2, threads=1), tmp_path, use_ray=False, progress=False)
+        run_plan(PlanRun(ENV, preset="smoke", episodes=2, threads=1, steps=5), tmp_path, use_ray=False,
+                 progress=False)
     assert [(e["file"], e["complete"]) for e in read_index(tmp_path)] == [("episode_0000.npz", True)]
 
 
@@ -291,7 +304,8 @@ def test_a_plan_run_reads_each_new_episode_file_once(tmp_path, monkeypatch):
     loads = []
     original = Demonstration.load.__func__
     monkeypatch.setattr(Demonstration, "load", classmethod(lambda cls, path: loads.append(path) or original(cls, path)))
-    summary = run_plan(PlanRun(ENV, preset="smoke", episodes=2, threads=1), tmp_path, use_ray=False, progress=False)
+    summary = run_plan(PlanRun(ENV, preset="smoke", episodes=2, threads=1, steps=5), tmp_path, use_ray=False,
+                       progress=False)
     assert sorted(p.name for p in loads) == ["episode_0000.npz", "episode_0001.npz"]  # indexing, once each
     entries = read_index(tmp_path)
     assert [set(e) - {"file"} for e in entries] == [set(SUMMARY_FIELDS)] * 2

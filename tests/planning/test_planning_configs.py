@@ -5,8 +5,11 @@ import re
 
 import pytest
 
+from dexterous.catalog import ENTRIES
 from dexterous.planning.configs import (
     CPU_EPISODE_SECONDS,
+    FAMILY_SWITCHES,
+    VARIANTS,
     TOPDMConfig,
     planner_definition,
     preset,
@@ -213,3 +216,12 @@ def test_topdm_plus_keeps_its_plan_and_elites_on_penspin_only():
         assert not (config.keep_plan or config.elite_memory or config.plan_to_end)
     assert planner_definition("topdm+")["pen_spin:elite_memory"] is True
     assert planner_definition("topdm") == {}
+
+
+def test_every_family_switch_names_a_family_and_a_config_field():
+    fields = {f.name for f in dataclasses.fields(TOPDMConfig)}
+    for planner, families in FAMILY_SWITCHES.items():
+        assert planner in VARIANTS
+        for family, switches in families.items():
+            assert family in {e.family for e in ENTRIES}, family
+            assert set(switches) <= fields, set(switches) - fields

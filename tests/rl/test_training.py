@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from stable_baselines3 import TD3
 from stable_baselines3.common.save_util import load_from_pkl
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
@@ -18,6 +19,15 @@ from dexterous.rl import HERConfig, TD3Config, load_policy, read_evaluations, tr
 def parameters(run_dir) -> dict[str, np.ndarray]:
     """Every tensor of the run's final policy (actor, critics and their targets)."""
     return {k: v.numpy() for k, v in load_policy(run_dir).model.policy.state_dict().items()}
+
+
+def best_parameters(run_dir) -> dict[str, np.ndarray]:
+    """Every tensor of the run's best policy (best/model.zip)."""
+    return {k: v.numpy() for k, v in TD3.load(Path(run_dir) / "best" / "model.zip", device="cpu").policy.state_dict().items()}
+
+
+def same(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> bool:
+    return a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
 
 
 def tensorboard_scalars(run_dir) -> dict[str, list[float]]:
@@ -84,6 +94,7 @@ def test_a_run_asked_to_stop_checkpoints_at_its_next_chunk_and_resumes_exactly(r
     a, r = parameters(root / "a"), parameters(tmp_path / "run")
     assert all(np.array_equal(a[k], r[k]) for k in a)
     assert metrics(tmp_path / "run") == metrics(root / "a")
+    assert same(best_parameters(root / "a"), best_parameters(tmp_path / "run"))
 
 
 def test_the_run_directory_holds_config_evaluations_checkpoint_and_tensorboard(runs, tiny):
@@ -112,6 +123,18 @@ def test_the_best_policy_is_the_first_evaluation_with_the_highest_mean_return_an
     a = load_from_pkl(root / "a" / "best" / "normalizer.pkl")
     resumed = load_from_pkl(root / "resumed" / "best" / "normalizer.pkl")
     assert np.array_equal(a.obs_rms.mean, resumed.obs_rms.mean) and a.obs_rms.count == resumed.obs_rms.count
+    assert same(best_parameters(root / "a"), best_parameters(root / "resumed"))
+    assert same(best_parameters(root / "a"), parameters(root / "a")) == (best["steps"] == 230)
+
+
+def test_a_best_policy_cut_off_mid_swap_is_found_in_its_previous_folder(tmp_path):
+    from dexterous.rl.checkpoints import best_policy
+
+    assert best_policy(tmp_path) is None
+    (tmp_path / "best.old").mkdir()
+    (tmp_path / "best.old" / "evaluation.json").write_text("{}")
+    (tmp_path / "best").mkdir()  # the new one half written: no evaluation.json yet
+    assert best_policy(tmp_path) == tmp_path / "best.old"
 
 
 def test_tensorboard_has_sb3s_standard_tags_beside_ours(runs, tiny):

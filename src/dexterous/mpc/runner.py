@@ -69,8 +69,8 @@ def _episode_task(run: PlanRun, episode: int, out: str, threads: int | None, sin
 def _run_record(run: PlanRun, env_id: str) -> dict[str, Any]:
     """What plan.json keeps of a run (env_id: the full id): the settings that decide its episodes."""
     record = {**dataclasses.asdict(run), "env_id": env_id, "config": dataclasses.asdict(run.config())}
-    record.pop("episodes")
-    record.pop("threads")
+    for name in ("episodes", "threads", "steps"):  # steps: the config's episode_length says it
+        record.pop(name)
     return record
 
 

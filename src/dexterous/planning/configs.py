@@ -11,8 +11,8 @@ from MPPI to TOPDM one switch at a time:
 and one step past the paper, ours: "topdm+" (TOPDM+), TOPDM whose score stops paying
 once the object is out of play, which stops simulating such rollouts, whose noise is
 coloured along the horizon, and which scores only the steps inside the episode; on
-PenSpin it also keeps its plan and its elites (see `TOPDMConfig`'s TOPDM+ fields and
-FAMILY_SWITCHES).
+PenSpin it instead keeps its plan and its elites and plans past the episode's end (see
+`TOPDMConfig`'s TOPDM+ fields and FAMILY_SWITCHES).
 
 Every variant keeps the base config's budget, iteration schedule included, so MPPI gets
 TOPDM's sampling budget at every real step (SPEC §4: "same sampling budget (N, Ni per
@@ -270,7 +270,7 @@ PRESETS: tuple[str, ...] = typing.get_args(PresetName)
 def preset(
     name: str, env_id: str, planner: str = "topdm", kappa: float | None = None
 ) -> TOPDMConfig:
-    """The config of planner (see `VARIANTS`) on env_id at budget name.
+    """The config of planner (see `VARIANTS` and `FAMILY_SWITCHES`) on env_id at budget name.
 
     - "paper": SPEC §4's values: τ 20, N 1000, Ni 20, T 75 by default; TwoEggCatchUnderArm
       N 2000, Ni 80; PenSpin N 4000, Ni 80, T 250; Humanoid τ 40, N 1020, Ni 40 constant,

@@ -3,6 +3,7 @@ built from (its flags are its fields, their help its docstrings)."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from dexterous.contracts.configs import check_choice, check_number
@@ -30,6 +31,9 @@ class PlanRun:
     threads: int = 0
     """Physics threads per episode (0: in process, all cores; on Ray, the cluster's cores
     shared out between the episodes, at most one node's)."""
+    steps: int | None = None
+    """Real steps to plan per episode (default: the whole episode); fewer plans its first
+    steps only, e.g. to try a budget before spending it on whole episodes."""
 
     def __post_init__(self) -> None:
         check_choice("planner", self.planner, PLANNERS)
@@ -37,9 +41,17 @@ class PlanRun:
         check_number("episodes", self.episodes, 1, integer=True)
         check_number("seed", self.seed, 0, integer=True)
         check_number("threads", self.threads, 0, integer=True)
+        if self.steps is not None:
+            check_number("steps", self.steps, 1, integer=True)
         if self.kappa is not None and self.planner != "mppi":
             raise ValueError("--kappa applies to --planner mppi only")
 
     def config(self) -> TOPDMConfig:
         """The planner config of every episode of the run."""
-        return preset(self.preset, self.env_id, self.planner, kappa=self.kappa)
+        config = preset(self.preset, self.env_id, self.planner, kappa=self.kappa)
+        if self.steps is None:
+            return config
+        if self.steps > config.episode_length:
+            raise ValueError(f"--steps {self.steps} is more than the {config.episode_length} steps of an episode of "
+                             f"{self.env_id}")
+        return dataclasses.replace(config, episode_length=self.steps)

@@ -23,7 +23,7 @@ import torch as th
 from stable_baselines3 import TD3
 from stable_baselines3.common.vec_env import DummyVecEnv, VecMonitor, VecNormalize
 
-from dexterous.contracts.files import read_json, write_atomically
+from dexterous.contracts.files import read_json
 from dexterous.contracts.snapshot import Snapshot
 from dexterous.rl.wrappers import DemoRestarts, RestartState, find_wrapper
 
@@ -42,34 +42,61 @@ def train_env(venv: VecNormalize) -> gymnasium.Env:
 def save_best(out: Path, model: TD3, venv: VecNormalize, record: dict[str, Any],
               earlier: list[dict[str, Any]]) -> bool:
     """Keep model as the run's best policy if its evaluation record beats every earlier one
-    (ties keep the earlier); True if it did. Resuming redoes the evaluations after the
-    checkpoint, and with them the same choices, so best/ ends as an uninterrupted run's."""
+    (ties keep the earlier); True if it did.
+
+    Called before the record is appended to evaluations.jsonl, so a run killed in between
+    evaluates again on resume and decides again; resuming redoes the evaluations after the
+    checkpoint, and with them the same choices, so best/ ends as an uninterrupted run's.
+    """
     if any(e[BEST_METRIC] >= record[BEST_METRIC] for e in earlier):
         return False
-    tmp, final = out / (BEST + ".tmp"), out / BEST
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
+    tmp = _fresh(out / (BEST + ".tmp"))
     model.save(tmp / "model.zip")  # SB3 leaves the replay buffer out
     venv.save(str(tmp / "normalizer.pkl"))
-    write_atomically(tmp / "evaluation.json", json.dumps(record) + "\n")
-    shutil.rmtree(final, ignore_errors=True)
-    tmp.rename(final)
+    (tmp / "evaluation.json").write_text(json.dumps(record) + "\n")
+    _swap_in(tmp, out / BEST)
     return True
+
+
+def best_policy(out: str | Path) -> Path | None:
+    """The run's best-policy folder (or the previous one, if a save was interrupted mid-swap)."""
+    return _kept(Path(out) / BEST, "evaluation.json")
 
 
 def latest_checkpoint(out: str | Path) -> Path | None:
     """The run's checkpoint folder (or the previous one, if a save was interrupted mid-swap)."""
-    for name in (CHECKPOINT, CHECKPOINT + ".old"):
-        if (Path(out) / name / "state.json").is_file():
-            return Path(out) / name
+    return _kept(Path(out) / CHECKPOINT, "state.json")
+
+
+def _kept(final: Path, last_file: str) -> Path | None:
+    """final, or final.old where a swap was interrupted (`_swap_in`), whichever holds last_file,
+    the file written last, or None."""
+    for folder in (final, final.with_name(final.name + ".old")):
+        if (folder / last_file).is_file():
+            return folder
     return None
+
+
+def _fresh(tmp: Path) -> Path:
+    """An empty folder tmp to write a new version of a folder into."""
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    return tmp
+
+
+def _swap_in(tmp: Path, final: Path) -> None:
+    """Replace final by the finished folder tmp; at every instant one of final and final.old is whole."""
+    old = final.with_name(final.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        final.rename(old)
+    tmp.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def save_checkpoint(out: Path, model: TD3, venv: VecNormalize, sources: dict[str, str]) -> None:
     """Write the checkpoint of a learner at rest into out/checkpoint, replacing the last one atomically."""
-    tmp, final, old = out / (CHECKPOINT + ".tmp"), out / CHECKPOINT, out / (CHECKPOINT + ".old")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
+    tmp = _fresh(out / (CHECKPOINT + ".tmp"))
     model.save(tmp / "model.zip")
     model.save_replay_buffer(tmp / "replay.pkl")
     venv.save(str(tmp / "normalizer.pkl"))
@@ -86,11 +113,7 @@ def save_checkpoint(out: Path, model: TD3, venv: VecNormalize, sources: dict[str
                              "segment_steps": saved.segment_steps, "rng_state": saved.rng_state,
                              "started": saved.started, "in_main": saved.in_main}
     (tmp / "state.json").write_text(json.dumps(state))
-    shutil.rmtree(old, ignore_errors=True)
-    if final.exists():
-        final.rename(old)
-    tmp.rename(final)
-    shutil.rmtree(old, ignore_errors=True)
+    _swap_in(tmp, out / CHECKPOINT)
 
 
 def _check_sources(checkpoint: Path, recorded: dict[str, str] | None, sources: dict[str, str]) -> None:

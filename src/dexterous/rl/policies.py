@@ -1,8 +1,10 @@
-"""Trained policies: load a run's latest one, export it as a small folder to ship, record it.
+"""Trained policies: load a run's latest one, export it (or the run's best one) as a small
+folder to ship, record it.
 
 A policy folder holds what acting needs and nothing else: the run's `config.json`, the
 model (actor and critics, without the replay buffer) and the observation normaliser under
-`policy/`, and `policy.json` saying where it came from. `load_policy` reads a training
+`policy/`, and `policy.json` saying where it came from (run, steps, whether the latest or the
+best evaluated policy, and its evaluation). `load_policy` reads a training
 run and a policy folder alike, so `dexterous evaluate` and `dexterous video --run` take
 either; e.g. data/policies/pen_spin ships with the package's repository.
 """
@@ -19,7 +21,7 @@ from stable_baselines3 import TD3
 from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
 from dexterous.rl.configs import OffPolicyConfig
-from dexterous.rl.checkpoints import BEST, latest_checkpoint, read_state
+from dexterous.rl.checkpoints import BEST, best_policy, latest_checkpoint, read_state
 from dexterous.rl.runs import CONFIG, Recipe, make_policy, read_config, read_evaluations, recipe_for
 from dexterous.video import write_video
 
@@ -70,8 +72,8 @@ def export_policy(run_dir: str | Path, out: str | Path, best: bool = False) -> P
     """
     run_dir, out = Path(run_dir), Path(out)
     read_config(run_dir)
-    source = run_dir / BEST if best else latest_checkpoint(run_dir)
-    if best and not (source / "evaluation.json").is_file():
+    source = best_policy(run_dir) if best else latest_checkpoint(run_dir)
+    if best and source is None:
         raise ValueError(f"{run_dir} has no best policy ({BEST}/) yet: a run keeps one at each evaluation that "
                          "beats all its earlier ones; export the latest policy (without --best)")
     if source is None:

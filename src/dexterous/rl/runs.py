@@ -159,8 +159,9 @@ def train(config: OffPolicyConfig, out: str | Path, progress: bool = True,
         steps = model.num_timesteps
         if steps % config.eval_every == 0 and steps not in evaluated:
             start = time.perf_counter()
-            last = _evaluate(recipe, policy, model, out)
-            save_best(out, model, venv, last, history)
+            last = {"steps": steps, "time": time.strftime("%Y-%m-%dT%H:%M:%S"), **recipe.evaluate(policy)}
+            save_best(out, model, venv, last, history)  # before the record: see save_best
+            _record_evaluation(model, out, last)
             history.append(last)
             seconds["eval"] += time.perf_counter() - start
             evaluated.add(steps)
@@ -192,14 +193,12 @@ def train(config: OffPolicyConfig, out: str | Path, progress: bool = True,
                         seconds["checkpoint"], last, stopped)
 
 
-def _evaluate(recipe: Recipe, policy: Policy, model: TD3, out: Path) -> dict[str, Any]:
-    """Evaluate now; append the record to evaluations.jsonl and its scalars to TensorBoard."""
-    record = {"steps": model.num_timesteps, "time": time.strftime("%Y-%m-%dT%H:%M:%S"), **recipe.evaluate(policy)}
+def _record_evaluation(model: TD3, out: Path, record: dict[str, Any]) -> None:
+    """Append an evaluation record to evaluations.jsonl and its scalars to TensorBoard."""
     with (out / EVALUATIONS).open("a") as f:
         f.write(json.dumps(record) + "\n")
     scalars = {f"eval/{k}": v for k, v in record.items() if k != "steps"}
     _log(model, {**scalars, "eval/mean_reward": record["mean_return"]})  # SB3's EvalCallback tag
-    return record
 
 
 def make_policy(model: TD3, normalizer: VecNormalize) -> Policy:
