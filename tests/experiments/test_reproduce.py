@@ -17,12 +17,13 @@ import pytest
 from dexterous.cli import main
 from dexterous.experiments.configs import (BUDGETS, FIGURES, HER_NEW, TOPDM, TOPDM_PLUS, FigureConfig, Method,
                                           figure_config)
-from dexterous.planning.configs import planner_definition
+from dexterous.planning.configs import FAMILY_SWITCHES, planner_definition
 from dexterous.experiments.results import MANIFEST, ResultsError, read_runs
 from dexterous.experiments.runner import reproduce
 from dexterous.experiments.runs import runs_of
 
 BLOCK = "dexterous/HandManipulateBlockFull-v1"
+PEN_SPIN = "dexterous/PenSpin-v1"
 SMALL = FigureConfig(name="fig2", title="one task, a planner and HER", tasks=(BLOCK,), methods=(TOPDM, HER_NEW),
                      budget=BUDGETS["smoke"], plan_steps={BLOCK: 20})
 """Two runs of a few seconds each: a planned episode of 20 steps (resumes per step) and HER
@@ -209,14 +210,31 @@ def test_the_efficiency_figure_sets_ni_from_the_papers_budget_per_real_step():
 
 
 def test_a_planner_redefined_since_its_records_is_refused_by_name(tmp_path):
-    figure = dataclasses.replace(SMALL, methods=(TOPDM, TOPDM_PLUS), tasks=(BLOCK,))
-    reproduce(figure, tmp_path, parallel=False, progress=False, methods=["TOPDM"])
+    figure = dataclasses.replace(SMALL, methods=(TOPDM, TOPDM_PLUS), tasks=(BLOCK, PEN_SPIN))
+    reproduce(figure, tmp_path, parallel=False, progress=False, methods=["TOPDM"], tasks=["HandManipulateBlockFull"])
     manifest = tmp_path / "fig2" / MANIFEST
     stored = json.loads(manifest.read_text())
     plus = next(m for m in stored["config"]["methods"] if m["label"] == "TOPDM+")
-    assert dict(plus["switches"]) == planner_definition("topdm+")  # its per-family switches too
+    assert dict(plus["switches"]) == planner_definition("topdm+")  # its PenSpin switches too
     assert ["pen_spin:elite_memory", True] in plus["switches"]
     plus["switches"] = [["lost_object", True]]  # as if TOPDM+ had meant less when the records were made
     manifest.write_text(json.dumps(stored))
     with pytest.raises(ResultsError, match=r"other settings \(methods TOPDM\+ differ"):
         reproduce(figure, tmp_path, parallel=False, progress=False)
+
+
+def test_a_figure_keeps_its_records_when_a_planner_changes_on_another_familys_tasks(tmp_path, monkeypatch):
+    figure = dataclasses.replace(SMALL, methods=(TOPDM, TOPDM_PLUS), tasks=(BLOCK,))
+    reproduce(figure, tmp_path, parallel=False, progress=False, methods=["TOPDM"])
+    stored = json.loads((tmp_path / "fig2" / MANIFEST).read_text())
+    plus = next(m for m in stored["config"]["methods"] if m["label"] == "TOPDM+")
+    assert not [name for name, _ in plus["switches"] if ":" in name]  # PenSpin's are not this figure's
+
+    def rebuilt() -> FigureConfig:  # the figure as defined after the change
+        return dataclasses.replace(figure, methods=(TOPDM, Method("TOPDM+", "plan", "topdm+")))
+
+    monkeypatch.setitem(FAMILY_SWITCHES["topdm+"], "pen_spin", {"keep_plan": False})
+    assert reproduce(rebuilt(), tmp_path, parallel=False, progress=False, methods=["TOPDM"]).finished_before == 1
+    monkeypatch.setitem(FAMILY_SWITCHES["topdm+"], "one_hand_manipulate", {"keep_plan": True})
+    with pytest.raises(ResultsError, match=r"other settings \(methods TOPDM\+ differ"):
+        reproduce(rebuilt(), tmp_path, parallel=False, progress=False, methods=["TOPDM"])

@@ -12,8 +12,10 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field
+from collections.abc import Collection
 from typing import Any, Literal
 
+from dexterous.catalog import entry
 from dexterous.contracts.configs import check_number
 from dexterous.planning.configs import PRESETS, VARIANTS, planner_definition
 
@@ -47,9 +49,10 @@ class Method:
     keeps the preset's Ni. The smoke budget keeps its own Ni, so tests stay seconds long."""
     switches: tuple[tuple[str, Any], ...] | None = None
     """plan: the planner's switches (`planning.configs.planner_definition`: VARIANTS and
-    FAMILY_SWITCHES) as the records were made; None takes today's. Manifests keep them, so
-    that a planner redefined later (TOPDM+ is ours and may improve) is never mixed with
-    records of its earlier definition."""
+    FAMILY_SWITCHES) as the records were made; None takes today's. A figure keeps those
+    that act on its tasks, and manifests keep them, so that a planner redefined later
+    (TOPDM+ is ours and may improve) is never mixed with records of its earlier definition,
+    while a change on other tasks leaves a figure's records alone."""
 
     @property
     def slug(self) -> str:
@@ -69,9 +72,20 @@ class Method:
             object.__setattr__(self, "switches", tuple(tuple(pair) for pair in switches))
 
 
-def planner_switches(planner: str) -> tuple[tuple[str, Any], ...]:
-    """The switches planner sets on its base config today (per family too), in name order."""
-    return tuple(sorted(planner_definition(planner).items()))
+def planner_switches(planner: str, families: Collection[str] | None = None) -> tuple[tuple[str, Any], ...]:
+    """The switches planner sets on its base config today, in name order: its own, and its
+    per-family ones ("family:field") of the task families given (None: of every family)."""
+    return tuple(sorted(pair for pair in planner_definition(planner).items() if _concerns(pair[0], families)))
+
+
+def _concerns(switch: str, families: Collection[str] | None) -> bool:
+    """Whether a switch ("field", or "family:field") acts on tasks of these families."""
+    return families is None or ":" not in switch or switch.split(":")[0] in families
+
+
+def task_families(tasks: Collection[str]) -> set[str]:
+    """The planning families of env ids."""
+    return {entry(task).family for task in tasks}
 
 
 @dataclass(frozen=True)
@@ -151,6 +165,10 @@ class FigureConfig:
                 raise ValueError(f"{self.name}: plan_steps names {task!r}, which is not a task of the figure")
             if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
                 raise ValueError(f"{self.name}: plan_steps of {task} must be an integer ≥ 1, got {steps!r}")
+        families = task_families(self.tasks)  # a figure records only the switches that act on its tasks
+        object.__setattr__(self, "methods", tuple(
+            dataclasses.replace(m, switches=tuple(p for p in m.switches if _concerns(p[0], families)))
+            if m.kind == "plan" else m for m in self.methods))
         for method in self.methods:
             if method.demos_from is not None and method.demos_from not in labels:
                 raise ValueError(f"{self.name}: {method.label} restarts from {method.demos_from!r}, "

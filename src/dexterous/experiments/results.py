@@ -27,7 +27,7 @@ from typing import Any
 
 from dexterous.contracts.configs import field_defaults
 from dexterous.contracts.files import machine, versions, write_atomically
-from dexterous.experiments.configs import FigureConfig, Method, planner_switches
+from dexterous.experiments.configs import FigureConfig, Method, planner_switches, task_families
 
 FORMAT = "dexterous.experiments"
 VERSION = 1
@@ -146,15 +146,17 @@ def with_added_fields(config: dict[str, Any]) -> dict[str, Any]:
     written (e.g. plan_steps, paper_fraction) at their defaults: the defaults are what that
     older version ran."""
     grown = {**field_defaults(FigureConfig), **config}
-    grown["methods"] = [_with_switches({**field_defaults(Method), **method}) for method in grown["methods"]]
+    families = task_families(grown["tasks"])
+    grown["methods"] = [_with_switches({**field_defaults(Method), **method}, families) for method in grown["methods"]]
     return grown
 
 
-def _with_switches(method: dict[str, Any]) -> dict[str, Any]:
+def _with_switches(method: dict[str, Any], families: set[str]) -> dict[str, Any]:
     """A manifest's method with its planner switches, which manifests before them did not keep:
-    today's switches, as no planner had been redefined when they were added."""
+    today's switches (on the figure's task families), as no planner had been redefined when
+    they were added."""
     if method["kind"] == "plan" and method["switches"] is None:
-        method["switches"] = json.loads(json.dumps(planner_switches(method["planner"])))
+        method["switches"] = json.loads(json.dumps(planner_switches(method["planner"], families)))
     return method
 
 
