@@ -133,17 +133,35 @@ def test_the_no_progress_help_says_the_log_interval():
     assert f"a line every {LOG_INTERVAL:.0f} s" in field_docs(Quiet)["no_progress"]
 
 
-def test_the_first_ctrl_c_asks_a_training_run_to_stop_and_the_second_interrupts(capsys):
+@pytest.fixture
+def sigint_as_in_a_terminal():
+    """SIGINT raising KeyboardInterrupt, as Python sets it up in a terminal (a test worker
+    process may have it ignored), restored afterwards."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
+def test_the_first_ctrl_c_asks_a_training_run_to_stop_and_the_second_interrupts(capsys, sigint_as_in_a_terminal):
     from dexterous.cli import _stop_requests
 
-    before = signal.getsignal(signal.SIGINT)
     with _stop_requests() as stop:
         assert not stop.is_set()
         signal.raise_signal(signal.SIGINT)
         assert stop.is_set() and "next checkpoint" in capsys.readouterr().err
         with pytest.raises(KeyboardInterrupt):
             signal.raise_signal(signal.SIGINT)
-    assert signal.getsignal(signal.SIGINT) is before
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_job_started_with_ctrl_c_ignored_keeps_ignoring_it(sigint_as_in_a_terminal):
+    from dexterous.cli import _stop_requests
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as for a job started in the background by a shell
+    with _stop_requests() as stop:
+        signal.raise_signal(signal.SIGINT)
+        assert not stop.is_set()
+    assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
 
 
 @pytest.mark.parametrize("command", ["plan", "reproduce", "train td3", "train her", "evaluate"])
