@@ -181,7 +181,7 @@ def test_the_parser_imports_no_torch_sb3_or_matplotlib(tmp_path):
 
 def test_piped_plan_output_reads_as_plain_lines(tmp_path):
     done = _run_cli("plan", "HandManipulateBlockFull-v1", "--preset", "smoke", "--no-ray", "--threads", "1",
-                    "--out", str(tmp_path / "demos"), cwd=tmp_path)
+                    "--steps", "10", "--out", str(tmp_path / "demos"), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     for stream in (done.stdout, done.stderr):
         assert "\r" not in stream and "\x1b" not in stream
