@@ -127,6 +127,11 @@ def test_report_says_which_tasks_a_figure_plans_for_fewer_steps(results):
     assert "Planned for" not in whole.split("## fig3")[0]  # fig2 plans whole episodes
 
 
+def test_report_says_no_success_is_measured_where_a_task_has_none(results):
+    make_figure(results, "efficiency", [plan("dexterous/EggHandOver-v1", "TOPDM+ 1/33", 0, 20.0, 1.0)])
+    assert "Planned for 100 steps: PenSpin." in write_report(results).read_text()
+
+
 def test_success_bars_carry_the_wilson_interval(results):
     from dexterous.experiments.plots import _bar_values
     from dexterous.experiments.summary import load_summary

@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from dexterous.catalog import entry
 from dexterous.experiments.configs import FIGURES, FigureConfig, seeds_text, task_name
 from dexterous.experiments.plots import draw_figure
 from dexterous.experiments.results import MANIFEST, RUNS, ResultsError, figure_dirs
@@ -130,11 +131,11 @@ def _row(cell: MethodSummary) -> tuple[str, ...]:
 
 def _plan_steps_line(figure: FigureConfig) -> list[str]:
     """Which tasks the figure plans for fewer steps than their episode, said above its table."""
-    by_steps: dict[int, list[str]] = {}
+    by_steps: dict[tuple[int, bool], list[str]] = {}
     for task, steps in figure.plan_steps.items():
-        by_steps.setdefault(steps, []).append(task_name(task))
-    return [f"Planned for {steps} steps, final-step success measured at step {steps}: {', '.join(names)}."
-            for steps, names in sorted(by_steps.items())] + ([""] if by_steps else [])
+        by_steps.setdefault((steps, entry(task).has_success), []).append(task_name(task))
+    return [f"Planned for {steps} steps{f', final-step success measured at step {steps}' if success else ''}: "
+            f"{', '.join(names)}." for (steps, success), names in sorted(by_steps.items())] + ([""] if by_steps else [])
 
 
 def _signed(value: float) -> str:
