@@ -1,0 +1,38 @@
+"""The policy shipped in data/policies/pen_spin: it loads from a fresh clone without training,
+and it acts as the evaluation that chose it says."""
+
+import json
+from pathlib import Path
+
+import pytest
+import torch as th
+
+from dexterous.rl import evaluate_run, load_policy
+from dexterous.rl.episodes import run_episode
+from dexterous.rl.td3 import EVAL_SEED
+
+SHIPPED = Path(__file__).parents[2] / "data" / "policies" / "pen_spin"
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Training evaluated with one torch thread; another count may sum in another order."""
+    before = th.get_num_threads()
+    th.set_num_threads(1)
+    yield
+    th.set_num_threads(before)
+
+
+def test_the_shipped_pen_spin_policy_plays_the_first_episode_of_its_evaluation_again(one_torch_thread):
+    provenance = json.loads((SHIPPED / "policy.json").read_text())
+    policy = load_policy(SHIPPED)
+    assert policy.config.env_id == "dexterous/PenSpin-v1" and provenance["chosen"] == "best"
+    assert policy.model.num_timesteps == provenance["steps"] == provenance["evaluation"]["steps"]
+    episode = run_episode(policy.recipe.make_eval_env(), policy, EVAL_SEED)
+    assert float(episode.rewards.sum()) == pytest.approx(provenance["evaluation"]["returns"][0], rel=1e-9)
+
+
+def test_the_shipped_policy_is_evaluated_past_its_episode(one_torch_thread):
+    report = evaluate_run(SHIPPED, episodes=1, steps=260, progress=False)
+    (episode,) = report.episodes
+    assert len(episode.window_returns) == 2 and len(episode.window_in_hand) == 2
