@@ -222,7 +222,9 @@ def _add_config_flags(parser: argparse.ArgumentParser, cls: type, positional: di
                 options["nargs"] = "+" if required else "*"
             elif not required:
                 options["nargs"] = "?"
-            options["metavar"] = positional.get(f.name) or f.metadata.get("metavar") or f.name
+            options.pop("metavar", None)  # argparse shows its name, or its choices, unless told
+            if positional.get(f.name) or f.metadata.get("metavar"):
+                options["metavar"] = positional.get(f.name) or f.metadata["metavar"]
             parser.add_argument(f.name, **options, **({} if required else {"default": None}))
         else:
             parser.add_argument("--" + f.name.replace("_", "-"), dest=f.name, default=None,
