@@ -74,11 +74,11 @@ def _inspect(args: argparse.Namespace) -> None:
     from dexterous.demos import inspect_demonstration
     from dexterous.demos.folder import episodes_at
 
-    path = _config_from_args(commands.InspectCommand, args).path
-    demos = episodes_at(path)
-    print(f"{path}: {len(demos)} episode{'s' if len(demos) != 1 else ''} of {demos[0].env_id}")
+    cmd = _config_from_args(commands.InspectCommand, args)
+    demos = episodes_at(cmd.path)
+    print(f"{cmd.path}: {len(demos)} episode{'s' if len(demos) != 1 else ''} of {demos[0].env_id}")
     for demo in demos:
-        print(inspect_demonstration(demo).row())
+        print(inspect_demonstration(demo, cmd.window).row())
 
 
 def _export_minari(args: argparse.Namespace) -> None:
@@ -265,7 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                    "dataset (needs `pip install 'dexterous[minari]'`)",
              commands.ExportMinariCommand)
     _command(sub, "inspect", _inspect, "per demonstration episode: steps with the object in hand, its turns about "
-                                       "body x, reward per step, final success", commands.InspectCommand)
+                                       "body x, reward per step, final success (also per window of steps)", commands.InspectCommand)
     _add_rl_commands(sub)
     _command(sub, "reproduce", _reproduce, "run one of the paper's figures (resumable) and draw it",
              ReproduceRun, commands.ReproduceOutput)

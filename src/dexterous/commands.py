@@ -137,6 +137,13 @@ class InspectCommand:
 
     path: Path
     """A demonstration folder or one episode file."""
+    window: int | None = None
+    """Also show each episode per window of this many steps (e.g. 50), where a planner's
+    falling budget per real step shows in its play."""
+
+    def __post_init__(self) -> None:
+        if self.window is not None:
+            check_number("window", self.window, 1, integer=True)
 
 
 @dataclass(frozen=True, kw_only=True)

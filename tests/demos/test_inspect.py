@@ -1,11 +1,12 @@
 """Object play of demonstrations: steps in hand, turns and reward per step, from the exact states."""
 
 import numpy as np
+import pytest
 
 import dexterous
 from dexterous.cli import main
 from dexterous.demos import inspect_demonstration, load_folder
-from dexterous.demos.play import body_x_turns
+from dexterous.demos.play import body_x_turns, play_windows
 from dexterous.envs.pen_spin import LOST_HEIGHT
 
 
@@ -40,3 +41,40 @@ def test_inspection_reads_a_folder_still_being_planned(demo_folder, tmp_path, ca
     (tmp_path / "empty").mkdir()
     assert main(["inspect", str(tmp_path / "empty")]) == 2
     assert "holds no demonstration episodes" in capsys.readouterr().err
+
+
+def test_inspection_per_window_adds_up_to_the_episode(demo_folder, capsys):
+    (demo,) = load_folder(demo_folder)
+    play = inspect_demonstration(demo, window=100)
+    assert [(w.first, w.steps) for w in play.windows] == [(1, 100), (101, 100), (201, 50)]
+    assert sum(w.in_hand for w in play.windows) == play.in_hand
+    assert sum(w.turns for w in play.windows) == pytest.approx(play.turns)
+    assert [w.reward_per_step for w in play.windows] == pytest.approx(
+        [np.mean(demo.rewards[:100]), np.mean(demo.rewards[100:200]), np.mean(demo.rewards[200:])])
+    assert inspect_demonstration(demo).windows == ()
+
+    assert main(["inspect", str(demo_folder), "--window", "100"]) == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert rows[2].startswith("  steps 1-100: in hand ") and rows[4].startswith("  steps 201-250: in hand ")
+    assert main(["inspect", str(demo_folder), "--window", "0"]) == 2
+    assert "window must be an integer ≥ 1, got 0" in capsys.readouterr().err
+
+
+def test_play_windows_of_a_scripted_episode():
+    # 5 steps in windows of 2: the object leaves the hand after step 4
+    windows = play_windows(np.arange(1.0, 6.0), np.array([False] * 3 + [True] * 2),
+                           np.array([0.0, 0.25, 0.5, 0.5, 0.5, 0.75]), 2)
+    assert [(w.first, w.steps, w.in_hand, w.turns, w.reward) for w in windows] == [
+        (1, 2, 2, 0.5, 3.0), (3, 2, 1, 0.0, 7.0), (5, 1, 0, 0.25, 5.0)]
+    with pytest.raises(ValueError, match=r"need rewards \(T,\), lost \(T,\) and turns \(T\+1,\)"):
+        play_windows(np.arange(1.0, 6.0), np.zeros(5, dtype=bool), np.zeros(5), 2)
+
+
+def test_inspection_lists_episodes_finished_since_the_index(demo_folder, tmp_path, capsys):
+    import shutil
+
+    shutil.copy(demo_folder / "index.json", tmp_path / "index.json")
+    shutil.copy(demo_folder / "episode_0000.npz", tmp_path / "episode_0000.npz")
+    shutil.copy(demo_folder / "episode_0000.npz", tmp_path / "episode_0001.npz")  # finished after the index
+    assert main(["inspect", str(tmp_path)]) == 0
+    assert f"{tmp_path}: 2 episodes of dexterous/PenSpin-v1" in capsys.readouterr().out

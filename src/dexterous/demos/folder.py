@@ -87,13 +87,12 @@ def load_folder(folder: str | Path, env_id: str | None = None, complete_only: bo
 
 
 def episodes_at(path: str | Path) -> list[Demonstration]:
-    """Every episode at path: one episode file, an indexed folder, or a folder still being
-    planned (`reproduce` indexes its plans only when a wave of runs ends)."""
+    """Every episode at path: one episode file, or every episode file of a folder, indexed
+    or not. The files are the truth: `reproduce` indexes its plans only when a wave of runs
+    ends, so a folder's index may not list the episodes finished since."""
     path = Path(path)
     if not path.is_dir():
         return [Demonstration.load(path)]
-    if (path / INDEX).exists():
-        return load_folder(path)
     demos = [Demonstration.load(file) for file in sorted(path.glob("episode_*.npz"))]
     if not demos:
         raise DemoError(f"{path} holds no demonstration episodes (episode_*.npz)")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import dexterous
+from dexterous.contracts.configs import check_number
 from dexterous.demos.format import Demonstration
 from dexterous.envs.rotations import quat_multiply
 
@@ -37,22 +38,52 @@ def body_x_turns(quats: np.ndarray) -> np.ndarray:
     return np.concatenate([[0.0], np.cumsum(about_x)]) / (2.0 * np.pi)
 
 
+@dataclass(frozen=True)
+class WindowPlay:
+    """The object's play in one window of an episode's steps."""
+
+    first: int
+    """Its first step (1-based: the step after the reset is step 1)."""
+    steps: int
+    """Steps in the window (the last window of an episode may be shorter)."""
+    in_hand: int
+    """Steps after which the object was in play."""
+    turns: float
+    """Rotation of the object about its body x axis over the window (turns, signed)."""
+    reward: float
+    """Return over the window."""
+
+    @property
+    def reward_per_step(self) -> float:
+        return self.reward / self.steps
+
+    def row(self) -> str:
+        return (f"steps {self.first}-{self.first + self.steps - 1}: in hand {self.in_hand}/{self.steps}, "
+                f"{self.turns:.2f} turns, {self.reward_per_step:.3f} reward per step")
+
+
+def play_windows(rewards: np.ndarray, lost: np.ndarray, turns: np.ndarray, window: int) -> tuple[WindowPlay, ...]:
+    """Per window of `window` steps, from rewards (T,) and lost (T,) after each step and the
+    accumulated turns (T+1,) from the reset on. The last window may be shorter."""
+    rewards, lost = np.asarray(rewards, dtype=np.float64), np.asarray(lost, dtype=bool)
+    if not (rewards.shape == lost.shape == (len(turns) - 1,)):
+        raise ValueError(f"need rewards (T,), lost (T,) and turns (T+1,), got {rewards.shape}, {lost.shape}, "
+                         f"{np.shape(turns)}")
+    return tuple(WindowPlay(first=k + 1, steps=len(rewards[k:k + window]), in_hand=int((~lost[k:k + window]).sum()),
+                            turns=float(turns[min(k + window, len(rewards))] - turns[k]),
+                            reward=float(rewards[k:k + window].sum()))
+                 for k in range(0, len(rewards), window))
+
+
 def spin_windows(rewards: np.ndarray, quats: np.ndarray, lost: np.ndarray,
                  window: int = 250) -> tuple[list[float], list[int], list[float]]:
-    """Per window of `window` steps: the return, the steps in hand and the turns.
-
-    rewards (T,) and lost (T,) are after each step; quats (T+1, 4) the object's orientation
-    at the reset and after each step. The last window may be shorter.
-    """
-    rewards, lost = np.asarray(rewards, dtype=np.float64), np.asarray(lost, dtype=bool)
-    if not (rewards.shape == lost.shape == (len(quats) - 1,)):
-        raise ValueError(f"need rewards (T,), lost (T,) and quats (T+1, 4), got {rewards.shape}, {lost.shape}, "
-                         f"{np.shape(quats)}")
-    turns = body_x_turns(quats)
-    starts = range(0, len(rewards), window)
-    return ([float(rewards[k:k + window].sum()) for k in starts],
-            [int((~lost[k:k + window]).sum()) for k in starts],
-            [float(turns[min(k + window, len(rewards))] - turns[k]) for k in starts])
+    """Per window of `window` steps: the return, the steps in hand and the turns, from the
+    object's orientations quats (T+1, 4) at the reset and after each step."""
+    if not (np.shape(rewards) == np.shape(lost) == (len(quats) - 1,)):
+        raise ValueError(f"need rewards (T,), lost (T,) and quats (T+1, 4), got {np.shape(rewards)}, "
+                         f"{np.shape(lost)}, {np.shape(quats)}")
+    windows = play_windows(rewards, lost, body_x_turns(quats), window)
+    return [w.reward for w in windows], [w.in_hand for w in windows], [w.turns for w in windows]
 
 
 @dataclass(frozen=True)
@@ -73,16 +104,23 @@ class EpisodePlay:
     """Mean reward per step (the environment's, i.e. the paper's)."""
     final_success: bool | None
     """Success at the last step; None for tasks without a success measure."""
+    windows: tuple[WindowPlay, ...] = ()
+    """The same per window of steps, where asked for: a planner's budget per real step falls
+    along the episode (the paper's decreasing schedule), and so, often, does its play."""
 
     def row(self) -> str:
         lost = "never" if self.first_lost is None else f"step {self.first_lost}"
         success = "" if self.final_success is None else f", final success {self.final_success}"
-        return (f"seed {self.seed}: {self.steps} steps, in hand {self.in_hand}/{self.steps} (lost: {lost}), "
-                f"{self.turns:.2f} turns, {self.reward_per_step:.3f} reward per step{success}")
+        return "\n".join([f"seed {self.seed}: {self.steps} steps, in hand {self.in_hand}/{self.steps} (lost: {lost}), "
+                          f"{self.turns:.2f} turns, {self.reward_per_step:.3f} reward per step{success}",
+                          *(f"  {w.row()}" for w in self.windows)])
 
 
-def inspect_demonstration(demo: Demonstration) -> EpisodePlay:
-    """The object's play in demo, read from its recorded states (nothing is simulated)."""
+def inspect_demonstration(demo: Demonstration, window: int | None = None) -> EpisodePlay:
+    """The object's play in demo, read from its recorded states (nothing is simulated);
+    also per window of `window` steps where given."""
+    if window is not None:
+        check_number("window", window, 1, integer=True)
     env = dexterous.make(demo.env_id).unwrapped
     indices = getattr(env, "indices", None)  # Humanoid has no object
     quat = indices.objects[0].qpos[3:7] if indices is not None and indices.objects else None
@@ -94,9 +132,11 @@ def inspect_demonstration(demo: Demonstration) -> EpisodePlay:
         if t:
             lost.append(bool(env.object_lost(env.data.qpos[None], env.goal[None])[0]))
     lost_steps = np.flatnonzero(lost)
+    turns = body_x_turns(np.array(quats)) if quats else np.zeros(demo.num_steps + 1)
+    windows = play_windows(demo.rewards, np.array(lost, dtype=bool), turns, window) if window else ()
     return EpisodePlay(
         seed=demo.seed, steps=demo.num_steps, in_hand=int(demo.num_steps - len(lost_steps)),
         first_lost=int(lost_steps[0]) + 1 if len(lost_steps) else None,
-        turns=float(body_x_turns(np.array(quats))[-1]) if quats else 0.0,
+        turns=float(turns[-1]),
         reward_per_step=float(np.mean(demo.rewards)) if demo.num_steps else 0.0,
-        final_success=bool(demo.successes[-1]) if env.has_success and demo.num_steps else None)
+        final_success=bool(demo.successes[-1]) if env.has_success and demo.num_steps else None, windows=windows)
