@@ -22,6 +22,13 @@ def test_goal_tasks_have_twins_and_the_others_none():
     assert len({e.id for e in ENTRIES}) == len(ENTRIES) == len(dexterous.env_ids()) == 36
 
 
+def test_every_task_but_humanoid_has_an_object():
+    assert [e.name for e in ENTRIES if not e.has_object] == ["Humanoid"]
+    for name in ("PenSpin", "EggHandOver", "HandManipulateBlockFull", "Humanoid"):
+        env = dexterous.make(name).unwrapped
+        assert bool(getattr(getattr(env, "indices", None), "objects", ())) == entry(name).has_object
+
+
 def test_an_unknown_id_suggests_the_closest_and_lists_them_all():
     with pytest.raises(UnknownEnvError, match=r"unknown environment id 'dexterous/EggHandover-v1'\. Did you mean "
                                               r"dexterous/EggHandOver-v1.*Run `dexterous envs`.*PenSpin"):

@@ -60,6 +60,11 @@ class TaskEntry:
         return self.goal_size > 0
 
     @property
+    def has_object(self) -> bool:
+        """Every task but Humanoid moves an object that can leave play (`object_lost`)."""
+        return self.family != "humanoid"
+
+    @property
     def sparse(self) -> bool:
         return self.name.endswith(SPARSE)
 

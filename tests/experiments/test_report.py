@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -17,13 +18,26 @@ from dexterous.experiments.results import MANIFEST, ResultsError
 def test_report_tables_quote_the_records_and_the_paper(results):
     text = write_report(results).read_text()
     assert "| " + " | ".join(TABLE_HEADER) + " |" in text
-    assert "| HandManipulateBlockFull | TOPDM | 3/3 | 67% (2/3; 21–94%) | 3.00 (1.00 to 6.00) | ≈100% success |" in text
-    assert "| HandManipulateBlockFull | HER new | 3/3 | 33% (1/3; 6–79%) | 5.00 (2.00 to 9.00) | ≤15% success |" in text
-    assert "| HandManipulatePenFull | MPPI κ=1 | 0/3 | – | – | ≤15% success |" in text
-    assert "| PenSpin | MPPI κ=20 | 1/3 | – | 1.50 (1.50 to 1.50) | – |" in text
+    assert "| HandManipulateBlockFull | TOPDM | 3/3 | 67% (2/3; 21–94%) | 3.00 (1.00 to 6.00) | – | ≈100% success |" in text
+    assert "| HandManipulateBlockFull | HER new | 3/3 | 33% (1/3; 6–79%) | 5.00 (2.00 to 9.00) | – | ≤15% success |" in text
+    assert "| HandManipulatePenFull | MPPI κ=1 | 0/3 | – | – | – | ≤15% success |" in text
+    assert "| PenSpin | MPPI κ=20 | 1/3 | – | 1.50 (1.50 to 1.50) | 0.01 per step | – |" in text
     assert "| PenSpin | TOPDM |" not in text.split("## appB")[1]  # hidden: demonstrations only
     assert "Budget: smoke" in text and "| mujoco |" in text and "CPUs" in text
     assert "![fig2](fig2/fig2.png)" in text
+
+
+def test_report_tables_show_the_objects_play_where_the_records_hold_it(results):
+    spin, egg = "dexterous/PenSpin-v1", "dexterous/EggHandOver-v1"
+    make_figure(results, "planners", [
+        dataclasses.replace(plan(spin, "TOPDM+", 0, 50.0, None), in_hand=250, turns=0.5),
+        dataclasses.replace(plan(spin, "TOPDM+", 1, 100.0, None), in_hand=240, turns=-0.25),
+        plan(spin, "TOPDM+", 2, 0.0, None),  # recorded before the play was kept, its episode not at hand
+        dataclasses.replace(plan(egg, "TOPDM+", 0, 20.0, 1.0), in_hand=73, turns=3.0)])
+    text = write_report(results).read_text().split("## planners")[1]
+    assert ("| PenSpin | TOPDM+ | 3/3 | – | 50.00 (0.00 to 100.00) | 245.0/250 in hand, 0.12 turns, 0.20 per step "
+            "(in hand, turns: 2 of 3 runs) | – |") in text
+    assert "| EggHandOver | TOPDM+ | 1/3 | 100% (1/1; 21–100%) | 20.00 (20.00 to 20.00) | 73.0/75 in hand | – |" in text
 
 
 def test_report_skips_a_blank_trailing_line_of_the_records(results):
@@ -37,7 +51,7 @@ def test_report_skips_a_blank_trailing_line_of_the_records(results):
 def test_report_writes_negative_returns_with_a_minus_sign(results):
     make_figure(results, "fig5", [plan("dexterous/PenSpin-v1", "MPPI κ=20", s, r, None)
                                   for s, r in ((0, -110.614), (1, -49.5), (2, 3.0))])
-    assert "| PenSpin | MPPI κ=20 | 3/3 | – | \u221252.37 (\u2212110.61 to 3.00) | – |" in write_report(results).read_text()
+    assert "| PenSpin | MPPI κ=20 | 3/3 | – | \u221252.37 (\u2212110.61 to 3.00) | \u22120.21 per step | – |" in write_report(results).read_text()
 
 
 def test_report_totals_count_an_episode_shared_by_figures_once(results):
@@ -123,7 +137,7 @@ def test_report_says_which_tasks_a_figure_plans_for_fewer_steps(results):
     text = whole.split("## fig3")[1]
     assert ("Planned for 50 steps, final-step success measured at step 50: EggHandOver, BlockHandOver, "
             "PenHandOver, EggCatchUnderarm, EggCatchOverarm, TwoEggCatchUnderArm.") in text
-    assert "| EggHandOver | TOPDM | 1/3 | 100% (1/1; 21–100%) | 20.00 (20.00 to 20.00) | ≈100% success at step 50 |" in text
+    assert "| EggHandOver | TOPDM | 1/3 | 100% (1/1; 21–100%) | 20.00 (20.00 to 20.00) | – | ≈100% success at step 50 |" in text
     assert "Planned for" not in whole.split("## fig3")[0]  # fig2 plans whole episodes
 
 
@@ -147,8 +161,9 @@ def test_the_efficiency_figure_plots_success_or_return_against_env_steps_per_rea
     from dexterous.experiments.summary import load_summary
 
     egg, spin = "dexterous/EggHandOver-v1", "dexterous/PenSpin-v1"
+    spinning = dataclasses.replace(plan(spin, "TOPDM+ 1/100", 0, 30.0, None), in_hand=90, turns=1.25)
     make_figure(results, "efficiency", [plan(egg, "TOPDM 1/100", 0, 5.0, 0.0), plan(egg, "TOPDM 1/100", 1, 7.0, 1.0),
-                                        plan(egg, "TOPDM+ 1/33", 0, 9.0, 1.0), plan(spin, "TOPDM+ 1/100", 0, 30.0, None)])
+                                        plan(egg, "TOPDM+ 1/33", 0, 9.0, 1.0), spinning])
     _, summary = load_summary(results / "efficiency")
     axes = _efficiency(summary).axes
 
@@ -159,7 +174,8 @@ def test_the_efficiency_figure_plots_success_or_return_against_env_steps_per_rea
 
     assert points(axes[0], "TOPDM (2 of 3 seeds)") == ([1000 / 75], [50.0])  # 1000 env steps over 75 steps
     assert points(axes[0], "TOPDM+ (1 of 3 seeds)") == ([1000 / 75], [100.0])
-    assert points(axes[2], "TOPDM+ (1 of 3 seeds)") == ([10.0], [30.0])  # PenSpin: 1000 over its 100 steps
+    assert points(axes[2], "TOPDM+ (1 of 3 seeds)") == ([10.0], [0.3])  # PenSpin: 1000 env steps, 30 over 100 steps
+    assert [t.get_text() for t in axes[2].texts] == ["in hand 90%\n1.25 turns"]
     assert "TOPDM (0 of 3 seeds)" in [t.get_text() for t in axes[2].get_legend().get_texts()]
-    assert axes[2].get_ylabel() == "mean return (first 100 steps)" and axes[0].get_xscale() == "log"
+    assert axes[2].get_ylabel() == "reward per step, mean over first 100 steps" and axes[0].get_xscale() == "log"
     assert draw_figure(results / "efficiency")[0].exists()

@@ -132,6 +132,26 @@ def test_records_hold_what_the_runs_did(tmp_path):
     assert (summary.folder / "plans" / "HandManipulateBlockFull" / "topdm" / "index.json").exists()
 
 
+def test_plan_records_hold_the_objects_play_and_older_records_get_it_from_their_episodes(tmp_path):
+    from dexterous.demos import Demonstration, inspect_demonstration
+    from dexterous.experiments.results import write_runs
+
+    short = dataclasses.replace(SMALL, methods=(TOPDM,), plan_steps={BLOCK: 4})
+    summary = reproduce(short, tmp_path, parallel=False, progress=False)
+    (record,) = read_runs(summary.folder)
+    play = inspect_demonstration(Demonstration.load(summary.folder / record.path))
+    assert (record.in_hand, record.turns) == (play.in_hand, play.turns) and record.in_hand is not None
+
+    write_runs(summary.folder, [dataclasses.replace(record, in_hand=None, turns=None)])  # as recorded before
+    lines = (summary.folder / "runs.jsonl").read_text()
+    reproduce(short, tmp_path, parallel=False, progress=False)  # nothing to run; fills in the play
+    assert read_runs(summary.folder) == [record]
+    (summary.folder / record.path).unlink()  # an episode not at hand (plans are not committed)
+    write_runs(summary.folder, [dataclasses.replace(record, in_hand=None, turns=None)])
+    reproduce(short, tmp_path, parallel=False, progress=False)
+    assert (summary.folder / "runs.jsonl").read_text() == lines
+
+
 def test_fig3_and_fig4_plan_the_two_hand_tasks_for_the_originals_50_steps():
     from dexterous.experiments.runs import RunSpec, planner_config
 

@@ -10,8 +10,9 @@ display, safe in worker processes. What is drawn follows the paper's figure:
   planning method's mean return as a horizontal line over a light min–max band;
 - appendix B: one training curve per run, coloured by method;
 - other return-only figures (appendix C): bars of the mean return with min–max error bars;
-- efficiency: per task, final-step success (Wilson interval; PenSpin: mean return, min–max)
-  against the env steps simulated per real step, one line per planner.
+- efficiency: per task, final-step success (Wilson interval; PenSpin: reward per step,
+  min–max, each point marked with the pen's steps in hand and turns) against the env steps
+  simulated per real step, one line per planner.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from dexterous.experiments.configs import FigureConfig, seeds_text, task_name
-from dexterous.experiments.runs import RunSpec, planner_config
 from dexterous.experiments.summary import FigureSummary, MethodSummary, load_summary
 
 _COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:olive")
@@ -182,13 +182,17 @@ def _efficiency(summary: FigureSummary) -> Figure:
         for planner in planners:
             points = []
             for cell in (c for c in cells if c.method.planner == planner and c.finished):
-                steps = planner_config(figure, RunSpec(task, cell.method, 0)).episode_length
-                x = np.mean([r.env_steps for r in cell.runs]) / steps
+                x = np.mean([r.env_steps for r in cell.runs]) / cell.steps
                 if success:
                     low, high = cell.success_interval
                     points.append((x, 100 * cell.success, 100 * low, 100 * high, cell.finished))
                 else:
-                    points.append((x, cell.mean_return, cell.min_return, cell.max_return, cell.finished))
+                    points.append((x, cell.mean_return / cell.steps, cell.min_return / cell.steps,
+                                   cell.max_return / cell.steps, cell.finished))
+                    if cell.in_hand is not None:
+                        ax.annotate(f"in hand {100 * cell.in_hand / cell.steps:.0f}%\n{cell.turns:.2f} turns",
+                                    (x, points[-1][1]), textcoords="offset points", xytext=(6, 4), fontsize=6,
+                                    color=colours[planner])
             points.sort()
             label = f"{planner.upper()} ({', '.join(str(p[4]) for p in points) or 0} of {figure.n_seeds} seeds)"
             if not points:
@@ -199,13 +203,13 @@ def _efficiency(summary: FigureSummary) -> Figure:
         ax.set_xscale("log")
         ax.set_title(task_name(task), fontsize=9)
         ax.set_xlabel("env steps simulated per real step")
-        ax.set_ylabel("final-step success rate (%)" if success else f"mean return ({_episode_text(figure, task)})")
+        ax.set_ylabel("final-step success rate (%)" if success else f"reward per step, mean over {_episode_text(figure, task)}")
         ax.legend(fontsize=7)
     fig.suptitle(_title(summary), fontsize=9)
     return fig
 
 
 def _episode_text(figure: FigureConfig, task: str) -> str:
-    """"first 100 steps" where the figure plans part of the episode, else "per episode"."""
+    """"first 100 steps" where the figure plans part of the episode, else "the episode"."""
     steps = figure.plan_steps.get(task)
-    return f"first {steps} steps" if steps else "per episode"
+    return f"first {steps} steps" if steps else "the episode"

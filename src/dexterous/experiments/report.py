@@ -19,7 +19,7 @@ from dexterous.experiments.results import MANIFEST, RUNS, ResultsError, figure_d
 from dexterous.experiments.summary import FigureSummary, MethodSummary, distinct_runs, load_summary
 
 TABLE_HEADER = ("task", "method", "seeds finished", "final-step success (95% Wilson interval)",
-                "mean return (min to max)", "paper")
+                "mean return (min to max)", "object play, means (PenSpin: turns, reward per step)", "paper")
 
 
 def write_report(results_dir: str | Path, out: str | Path | None = None) -> Path:
@@ -126,7 +126,20 @@ def _row(cell: MethodSummary) -> tuple[str, ...]:
     returns = ("–" if cell.mean_return is None else
                f"{_signed(cell.mean_return)} ({_signed(cell.min_return)} to {_signed(cell.max_return)})")
     return (task_name(cell.task), cell.method.label, f"{cell.finished}/{cell.planned}", success, returns,
-            cell.paper or "–")
+            _play(cell), cell.paper or "–")
+
+
+def _play(cell: MethodSummary) -> str:
+    """Steps with the object in hand, means over the runs that recorded them, and on tasks
+    without success (PenSpin) its turns and the reward per step; "–" where there is none."""
+    if cell.steps is None or not entry(cell.task).has_object:
+        return "–"
+    parts = [] if cell.in_hand is None else [f"{cell.in_hand:.1f}/{cell.steps} in hand"]
+    if not entry(cell.task).has_success:
+        parts += [] if cell.turns is None else [f"{_signed(cell.turns)} turns"]
+        parts += [] if cell.mean_return is None else [f"{_signed(cell.mean_return / cell.steps)} per step"]
+    some = f" (in hand, turns: {cell.played} of {cell.finished} runs)" if 0 < cell.played < cell.finished else ""
+    return ", ".join(parts) + some if parts else "–"
 
 
 def _plan_steps_line(figure: FigureConfig) -> list[str]:

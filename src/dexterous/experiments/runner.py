@@ -20,11 +20,13 @@ planning is deterministic, so the copy is the episode this figure would have pla
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from tqdm import tqdm
@@ -35,6 +37,9 @@ from dexterous.experiments.results import (ResultsError, RunRecord, figure_dir, 
                                           record_run)
 from dexterous.experiments.runs import RunSpec, plan_folder, planner_config, runs_of, select, train_config
 from dexterous.progress import progress_bar
+
+if TYPE_CHECKING:
+    from dexterous.demos import Demonstration
 
 
 def execute(figure: FigureConfig, spec: RunSpec, folder: str, nthread: int | None,
@@ -60,7 +65,7 @@ def execute(figure: FigureConfig, spec: RunSpec, folder: str, nthread: int | Non
                          ret=float(np.sum(demo.rewards)),
                          final_success=float(demo.successes[-1]) if _reports_success(figure, spec.task) else None,
                          env_steps=int(demo.meta["env_steps"]), wall_s=float(np.sum(demo.meta["step_seconds"])),
-                         path=spec.path)
+                         path=spec.path, **_object_play(demo))
     from dexterous.rl import read_evaluations, train
 
     start = time.perf_counter()
@@ -112,6 +117,7 @@ def reproduce(figure: FigureConfig, out: str | Path, address: str | None = None,
     specs = select(figure, [s for s in runs_of(figure) if s.key not in records], tasks, methods)
     _check_demos_are_coming(figure, specs, records)
     folder = open_figure_dir(out, figure)  # after the checks: a refused selection leaves no folder behind
+    _fill_object_play(folder)
     budget = len(specs) if max_runs is None else max_runs
     bar = progress_bar(total=len(runs_of(figure)), initial=before, unit="run", desc=figure.name,
                        disable=not progress)
@@ -136,6 +142,27 @@ def reproduce(figure: FigureConfig, out: str | Path, address: str | None = None,
     bar.close()
     return ReproduceSummary(figure.name, folder, len(records), len(runs_of(figure)), before,
                             time.perf_counter() - start)
+
+
+def _object_play(demo: Demonstration) -> dict[str, int | float]:
+    """The record fields of a planned episode's object play (none for a task without an object)."""
+    from dexterous.demos import inspect_demonstration
+
+    if not entry(demo.env_id).has_object:
+        return {}
+    play = inspect_demonstration(demo)
+    return {"in_hand": play.in_hand, "turns": play.turns}
+
+
+def _fill_object_play(folder: Path) -> None:
+    """Give the plan records made before in_hand and turns were kept those fields, from their
+    episode files where these are at hand (plans are not committed, records are)."""
+    from dexterous.demos import Demonstration
+
+    for record in read_runs(folder):
+        if (record.kind == "plan" and record.in_hand is None and entry(record.task).has_object
+                and (folder / record.path).exists()):
+            record_run(folder, dataclasses.replace(record, **_object_play(Demonstration.load(folder / record.path))))
 
 
 def _reports_success(figure: FigureConfig, task: str) -> bool:

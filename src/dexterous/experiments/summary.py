@@ -47,6 +47,14 @@ class MethodSummary:
     """Highest return over finished runs; None without finished runs."""
     curves: dict[str, Band]
     """Training methods: each evaluation metric ("mean_return", "success_rate") over runs."""
+    steps: int | None
+    """Planning methods: the real steps of an episode the figure plans; None for training."""
+    played: int
+    """Finished runs that recorded their object's play (RunRecord.in_hand and turns)."""
+    in_hand: float | None
+    """Mean steps with the object in play over those runs; None where there are none."""
+    turns: float | None
+    """Mean turns of the object about its body x axis over those runs; None likewise."""
     paper: str | None
     """The paper's reported result for this cell (FigureConfig.paper), if it reports one."""
 
@@ -170,13 +178,18 @@ def _cell(figure: FigureConfig, task: str, method: Method, runs: list[RunRecord]
     runs = sorted(runs, key=lambda r: r.seed)
     returns = [r.ret for r in runs]
     successes = [r.final_success for r in runs if r.final_success is not None]
+    played = [r for r in runs if r.in_hand is not None and r.turns is not None]
     return MethodSummary(
         task=task, method=method, planned=figure.n_seeds, runs=tuple(runs),
         success=float(np.mean(successes)) if successes else None,
         successes=int(np.sum(successes)) if successes else None,
         mean_return=float(np.mean(returns)) if runs else None,
         min_return=min(returns) if runs else None, max_return=max(returns) if runs else None,
-        curves=_curves(runs), paper=figure.paper.get(f"{task}|{method.label}"))
+        curves=_curves(runs),
+        steps=planner_config(figure, RunSpec(task, method, 0)).episode_length if method.kind == "plan" else None,
+        played=len(played), in_hand=float(np.mean([r.in_hand for r in played])) if played else None,
+        turns=float(np.mean([r.turns for r in played])) if played else None,
+        paper=figure.paper.get(f"{task}|{method.label}"))
 
 
 def _curves(runs: list[RunRecord]) -> dict[str, Band]:
