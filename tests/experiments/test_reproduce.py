@@ -17,7 +17,7 @@ import pytest
 from dexterous.cli import main
 from dexterous.experiments.configs import (BUDGETS, FIGURES, HER_NEW, TOPDM, TOPDM_PLUS, FigureConfig, Method,
                                           figure_config)
-from dexterous.planning.configs import FAMILY_SWITCHES, planner_definition
+from dexterous.planning.configs import FAMILY_SWITCHES, VARIANTS, planner_definition
 from dexterous.experiments.results import MANIFEST, ResultsError, read_runs
 from dexterous.experiments.runner import reproduce
 from dexterous.experiments.runs import runs_of
@@ -229,23 +229,36 @@ def test_the_efficiency_figure_sets_ni_from_the_papers_budget_per_real_step():
     assert planner_config(smoke, RunSpec(egg, smoke.methods[0], 0)).iterations == 2  # the smoke preset's
 
 
-def test_a_planner_redefined_since_its_records_is_refused_by_name(tmp_path):
+def test_a_planner_redefined_since_its_records_is_refused_by_name(tmp_path, monkeypatch):
     figure = dataclasses.replace(SMALL, methods=(TOPDM, TOPDM_PLUS), tasks=(BLOCK, PEN_SPIN))
-    reproduce(figure, tmp_path, parallel=False, progress=False, methods=["TOPDM"], tasks=["HandManipulateBlockFull"])
+    reproduce(figure, tmp_path, parallel=False, progress=False, methods=["TOPDM+"], tasks=["HandManipulateBlockFull"])
     manifest = tmp_path / "fig2" / MANIFEST
     stored = json.loads(manifest.read_text())
     plus = next(m for m in stored["config"]["methods"] if m["label"] == "TOPDM+")
     assert dict(plus["switches"]) == planner_definition("topdm+")  # its PenSpin switches too
     assert ["pen_spin:elite_memory", True] in plus["switches"]
-    plus["switches"] = [["lost_object", True]]  # as if TOPDM+ had meant less when the records were made
-    manifest.write_text(json.dumps(stored))
+
+    def rebuilt() -> FigureConfig:  # the figure as defined after a change
+        return dataclasses.replace(figure, methods=(TOPDM, Method("TOPDM+", "plan", "topdm+")))
+
+    # changed on PenSpin only, where TOPDM+ has no record yet: no recorded run changes
+    monkeypatch.setitem(FAMILY_SWITCHES["topdm+"], "pen_spin", {"keep_plan": False})
+    assert reproduce(rebuilt(), tmp_path, parallel=False, progress=False, methods=["TOPDM"],
+                     tasks=["HandManipulateBlockFull"]).finished_before == 1
+    assert ["pen_spin:keep_plan", False] in next(
+        m for m in json.loads(manifest.read_text())["config"]["methods"] if m["label"] == "TOPDM+")["switches"]
+    monkeypatch.setitem(FAMILY_SWITCHES["topdm+"], "one_hand_manipulate", {"keep_plan": True})  # the block's family
     with pytest.raises(ResultsError, match=r"other settings \(methods TOPDM\+ differ"):
-        reproduce(figure, tmp_path, parallel=False, progress=False)
+        reproduce(rebuilt(), tmp_path, parallel=False, progress=False)
+    monkeypatch.delitem(FAMILY_SWITCHES["topdm+"], "one_hand_manipulate")
+    monkeypatch.setitem(VARIANTS, "topdm+", {**VARIANTS["topdm+"], "lost_penalty": 1.0})  # on every family
+    with pytest.raises(ResultsError, match=r"other settings \(methods TOPDM\+ differ"):
+        reproduce(rebuilt(), tmp_path, parallel=False, progress=False)
 
 
 def test_a_figure_keeps_its_records_when_a_planner_changes_on_another_familys_tasks(tmp_path, monkeypatch):
     figure = dataclasses.replace(SMALL, methods=(TOPDM, TOPDM_PLUS), tasks=(BLOCK,))
-    reproduce(figure, tmp_path, parallel=False, progress=False, methods=["TOPDM"])
+    reproduce(figure, tmp_path, parallel=False, progress=False)
     stored = json.loads((tmp_path / "fig2" / MANIFEST).read_text())
     plus = next(m for m in stored["config"]["methods"] if m["label"] == "TOPDM+")
     assert not [name for name, _ in plus["switches"] if ":" in name]  # PenSpin's are not this figure's
@@ -254,7 +267,7 @@ def test_a_figure_keeps_its_records_when_a_planner_changes_on_another_familys_ta
         return dataclasses.replace(figure, methods=(TOPDM, Method("TOPDM+", "plan", "topdm+")))
 
     monkeypatch.setitem(FAMILY_SWITCHES["topdm+"], "pen_spin", {"keep_plan": False})
-    assert reproduce(rebuilt(), tmp_path, parallel=False, progress=False, methods=["TOPDM"]).finished_before == 1
+    assert reproduce(rebuilt(), tmp_path, parallel=False, progress=False).finished_before == 2
     monkeypatch.setitem(FAMILY_SWITCHES["topdm+"], "one_hand_manipulate", {"keep_plan": True})
     with pytest.raises(ResultsError, match=r"other settings \(methods TOPDM\+ differ"):
         reproduce(rebuilt(), tmp_path, parallel=False, progress=False, methods=["TOPDM"])

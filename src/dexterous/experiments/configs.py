@@ -75,10 +75,10 @@ class Method:
 def planner_switches(planner: str, families: Collection[str] | None = None) -> tuple[tuple[str, Any], ...]:
     """The switches planner sets on its base config today, in name order: its own, and its
     per-family ones ("family:field") of the task families given (None: of every family)."""
-    return tuple(sorted(pair for pair in planner_definition(planner).items() if _concerns(pair[0], families)))
+    return tuple(sorted(pair for pair in planner_definition(planner).items() if switch_concerns(pair[0], families)))
 
 
-def _concerns(switch: str, families: Collection[str] | None) -> bool:
+def switch_concerns(switch: str, families: Collection[str] | None) -> bool:
     """Whether a switch ("field", or "family:field") acts on tasks of these families."""
     return families is None or ":" not in switch or switch.split(":")[0] in families
 
@@ -167,7 +167,7 @@ class FigureConfig:
                 raise ValueError(f"{self.name}: plan_steps of {task} must be an integer ≥ 1, got {steps!r}")
         families = task_families(self.tasks)  # a figure records only the switches that act on its tasks
         object.__setattr__(self, "methods", tuple(
-            dataclasses.replace(m, switches=tuple(p for p in m.switches if _concerns(p[0], families)))
+            dataclasses.replace(m, switches=tuple(p for p in m.switches if switch_concerns(p[0], families)))
             if m.kind == "plan" else m for m in self.methods))
         for method in self.methods:
             if method.demos_from is not None and method.demos_from not in labels:

@@ -27,7 +27,7 @@ from typing import Any
 
 from dexterous.contracts.configs import field_defaults
 from dexterous.contracts.files import machine, versions, write_atomically
-from dexterous.experiments.configs import FigureConfig, Method, planner_switches, task_families
+from dexterous.experiments.configs import FigureConfig, Method, planner_switches, switch_concerns, task_families
 
 FORMAT = "dexterous.experiments"
 VERSION = 1
@@ -96,7 +96,9 @@ def figure_dir(root: str | Path, figure: FigureConfig) -> Path:
     A figure may grow over its records' life: more seeds, tasks or methods (e.g. TOPDM+
     beside the paper's planners), and new wording of its title or of the paper's numbers.
     Anything that changes what a recorded run did (the budget, the metrics, a recorded
-    method's definition, a recorded task's planning length) is refused by name.
+    method's definition, a recorded task's planning length) is refused by name. A planner
+    redefined only on task families where the figure holds no record of it (TOPDM+'s
+    per-family switches) changes no recorded run, so it is accepted.
     """
     return _checked_figure_dir(root, figure)[0]
 
@@ -124,7 +126,7 @@ def _checked_figure_dir(root: str | Path, figure: FigureConfig) -> tuple[Path, d
         return folder, config, None
     manifest = read_manifest(folder)
     stored = with_added_fields(manifest["config"])
-    differ = _changes_to_records(stored, config)
+    differ = _changes_to_records(stored, config, read_runs(folder))
     if differ:
         raise ResultsError(f"{folder} holds {figure.name} results made with other settings "
                            f"({', '.join(differ)} differ, e.g. budget {stored['budget']['name']!r}); "
@@ -132,11 +134,12 @@ def _checked_figure_dir(root: str | Path, figure: FigureConfig) -> tuple[Path, d
     return folder, config, manifest
 
 
-def _changes_to_records(stored: dict[str, Any], config: dict[str, Any]) -> list[str]:
+def _changes_to_records(stored: dict[str, Any], config: dict[str, Any], records: list[RunRecord]) -> list[str]:
     """The settings in which config would no longer describe the runs recorded under stored."""
     differ = [k for k in ("budget", "metrics") if stored[k] != config[k]]
     methods = {m["label"]: m for m in config["methods"]}
-    redefined = [m["label"] for m in stored["methods"] if methods.get(m["label"]) != m]
+    redefined = [m["label"] for m in stored["methods"]
+                 if _redefined(m, methods.get(m["label"]), {r.task for r in records if r.method == m["label"]})]
     if redefined:
         differ.append(f"methods {', '.join(redefined)}")
     if not set(stored["tasks"]) <= set(config["tasks"]):
@@ -146,6 +149,17 @@ def _changes_to_records(stored: dict[str, Any], config: dict[str, Any]) -> list[
     if (config["seeds"] or config["budget"]["seeds"]) < (stored["seeds"] or stored["budget"]["seeds"]):
         differ.append("seeds")
     return sorted(differ)
+
+
+def _redefined(stored: dict[str, Any], method: dict[str, Any] | None, recorded: set[str]) -> bool:
+    """Whether method (None: gone from the figure) no longer describes stored's runs on the
+    recorded tasks: any change but of per-family switches ("family:field") of families
+    none of those tasks belongs to."""
+    if method is None or {k: v for k, v in stored.items() if k != "switches"} != {
+            k: v for k, v in method.items() if k != "switches"}:
+        return True
+    changed = {key for key, _ in {tuple(p) for p in stored["switches"] or ()} ^ {tuple(p) for p in method["switches"] or ()}}
+    return any(switch_concerns(key, task_families(recorded)) for key in changed)
 
 
 def with_added_fields(config: dict[str, Any]) -> dict[str, Any]:
