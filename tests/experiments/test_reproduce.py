@@ -146,6 +146,10 @@ def test_plan_records_hold_the_objects_play_and_older_records_get_it_from_their_
     lines = (summary.folder / "runs.jsonl").read_text()
     reproduce(short, tmp_path, parallel=False, progress=False)  # nothing to run; fills in the play
     assert read_runs(summary.folder) == [record]
+    other = dataclasses.replace(record, ret=record.ret + 1.0, in_hand=None, turns=None)  # not this file's episode
+    write_runs(summary.folder, [other])
+    reproduce(short, tmp_path, parallel=False, progress=False)
+    assert read_runs(summary.folder) == [other]
     (summary.folder / record.path).unlink()  # an episode not at hand (plans are not committed)
     write_runs(summary.folder, [dataclasses.replace(record, in_hand=None, turns=None)])
     reproduce(short, tmp_path, parallel=False, progress=False)

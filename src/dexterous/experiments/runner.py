@@ -156,13 +156,18 @@ def _object_play(demo: Demonstration) -> dict[str, int | float]:
 
 def _fill_object_play(folder: Path) -> None:
     """Give the plan records made before in_hand and turns were kept those fields, from their
-    episode files where these are at hand (plans are not committed, records are)."""
+    episode files where these are at hand (plans are not committed, records are) and are the
+    recorded episode: the same environment, seed, return and env steps."""
     from dexterous.demos import Demonstration
 
     for record in read_runs(folder):
-        if (record.kind == "plan" and record.in_hand is None and entry(record.task).has_object
+        if not (record.kind == "plan" and record.in_hand is None and entry(record.task).has_object
                 and (folder / record.path).exists()):
-            record_run(folder, dataclasses.replace(record, **_object_play(Demonstration.load(folder / record.path))))
+            continue
+        demo = Demonstration.load(folder / record.path)
+        if (demo.complete and demo.env_id == record.task and demo.seed == record.seed
+                and float(np.sum(demo.rewards)) == record.ret and int(demo.meta["env_steps"]) == record.env_steps):
+            record_run(folder, dataclasses.replace(record, **_object_play(demo)))
 
 
 def _reports_success(figure: FigureConfig, task: str) -> bool:
