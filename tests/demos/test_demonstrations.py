@@ -315,7 +315,7 @@ def test_a_plan_run_reads_each_new_episode_file_once(tmp_path, monkeypatch):
 def test_a_run_recorded_before_the_newer_planner_switches_still_resumes(smoke_demo, tmp_path):
     """Switches added to TOPDMConfig are off by default, which is what an older version ran."""
     demo = Demonstration.load(smoke_demo)
-    newer = ("keep_plan", "elite_memory", "plan_to_end")
+    newer = ("keep_plan", "elite_memory", "plan_to_end", "rescue_iterations")
     demo.meta["config"] = {k: v for k, v in demo.meta["config"].items() if k not in newer}
     demo.save(tmp_path / "episode_0000.npz")
     run = PlanRun(ENV, preset="smoke", seed=3, threads=1)

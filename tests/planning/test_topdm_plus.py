@@ -185,3 +185,35 @@ def test_plan_to_end_scores_and_simulates_only_the_steps_left_in_the_episode():
     assert plans[-1].predicted_rewards.shape == (1,) and plans[-1].means.shape == (6, ACTION_SIZE)
     paper = _plans(SMALL, TrackingEvaluator(sine_targets(20, ACTION_SIZE)), 10)
     assert all(p.env_steps == per_call * SMALL.n_samples * 6 for p in paper)
+
+
+class _DangerAhead(LosingEvaluator):
+    """Every rollout of the first `danger` evaluations loses the object; then LosingEvaluator's rule."""
+
+    def __init__(self, danger: int) -> None:
+        super().__init__(ACTION_SIZE)
+        self.danger = danger
+
+    def evaluate(self, snapshot, actions, final_snapshots=False, play=False, early_out=False):
+        result = super().evaluate(snapshot, actions, final_snapshots, play, early_out)
+        if len(self.calls) > self.danger:
+            return result
+        return result._replace(lost=np.ones_like(result.lost))
+
+
+@pytest.mark.parametrize("rescue, first_step", [(0, 4), (2, 6), (10, 7)])
+def test_rescue_iterations_search_on_while_the_best_sequence_loses_the_object(rescue, first_step):
+    config = dataclasses.replace(PLUS, rescue_iterations=rescue)
+    plans = _plans(config, _DangerAhead(danger=6), 3)
+    assert [p.iterations for p in plans] == [first_step, 4, 4]  # the schedule's 4, then more while lost
+    assert len(plans[0].best_scores) == first_step and np.all(np.diff(plans[0].best_scores) >= 0)
+    assert plans[0].env_steps == first_step * SMALL.n_samples * SMALL.horizon  # counted like any others
+    if rescue == 0:
+        assert all(np.array_equal(a.actions, b.actions) for a, b in zip(plans, _plans(PLUS, _DangerAhead(6), 3)))
+
+
+def test_rescue_iterations_need_the_lost_object_objective():
+    with pytest.raises(ValueError, match="rescue_iterations needs lost_object=True"):
+        dataclasses.replace(SMALL, rescue_iterations=5)
+    with pytest.raises(ValueError, match="rescue_iterations"):
+        dataclasses.replace(PLUS, rescue_iterations=-1)

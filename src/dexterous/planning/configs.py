@@ -107,6 +107,12 @@ class TOPDMConfig:
     elites from its own samples and the previous iteration's elites (their scores
     remembered, as rollouts are deterministic), so an elite stays until a sample beats it.
     Costs no extra env steps."""
+    rescue_iterations: int = 0
+    """TOPDM+ with lost_object: at a real step whose best sequence still loses the object
+    within the horizon after the schedule's iterations, up to this many more iterations,
+    stopping at the first that keeps it in play. A schedule spreads its iterations by time,
+    not by need, and a step at which the object is about to be lost is where more search
+    pays. The extra env steps are counted like any others. 0: never (the paper's)."""
 
     def __post_init__(self) -> None:
         for name in ("horizon", "n_samples", "iterations", "episode_length"):
@@ -125,11 +131,15 @@ class TOPDMConfig:
         check_number("lost_penalty", self.lost_penalty, 0.0, math.inf, high_open=True)
         check_number("rest_weight", self.rest_weight, 0.0, math.inf, high_open=True)
         check_number("noise_exponent", self.noise_exponent, 0.0, 4.0)
+        check_number("rescue_iterations", self.rescue_iterations, 0, integer=True)
         if self.elite_memory and self.selection != "top_fraction":
             raise ValueError("elite_memory needs selection='top_fraction': the weighted average keeps no elites")
         if (self.early_out or self.lost_penalty) and not self.lost_object:
             raise ValueError("early_out and lost_penalty need lost_object=True: without it a stopped or lost "
                              "rollout's rewards would still be scored")
+        if self.rescue_iterations and not self.lost_object:
+            raise ValueError("rescue_iterations needs lost_object=True: it searches on while the best sequence "
+                             "loses the object, which only the lost-object objective sees")
 
     @property
     def needs_play(self) -> bool:

@@ -75,7 +75,8 @@ class PlanStep(NamedTuple):
     predicted_successes: (τ,) success flags of that same sequence.
     score: that sequence's score (−inf if every evaluated rollout diverged).
     best_scores: (I,) best-ever score after each iteration; never decreases.
-    iterations: I, the iterations run at this step (the schedule's Ni(t)).
+    iterations: I, the iterations run at this step: the schedule's Ni(t), and any rescue
+        iterations (TOPDM+'s rescue_iterations) after them.
     env_steps: environment steps simulated at this step: I·N·τ, fewer with early_out or
         plan_to_end.
     """
@@ -98,6 +99,9 @@ class _Best:
         self.score = -np.inf
         self.means: np.ndarray | None = None
         self.result: tuple[np.ndarray, np.ndarray] | None = None
+        self.loses = False
+        """Whether the best sequence loses the object within the horizon (False where the
+        evaluator was not asked for the object's play)."""
 
     def update(
         self,
@@ -105,6 +109,7 @@ class _Best:
         means: np.ndarray,
         rewards: np.ndarray,
         successes: np.ndarray,
+        lost: np.ndarray | None,
     ) -> None:
         """Adopt this iteration's top sample if it beats (or is the first seen)."""
         top = int(np.argmax(scores))
@@ -112,6 +117,7 @@ class _Best:
             self.score = float(scores[top])
             self.means = means[top].copy()
             self.result = (rewards[top].copy(), successes[top].copy())
+            self.loses = lost is not None and bool(lost[top].any())
 
 
 class Planner:
@@ -181,9 +187,10 @@ class Planner:
         n_iterations = cfg.iterations_at(int(t))
         scored = self._scored_horizon(int(t))
         best = _Best()
-        best_scores = np.empty(n_iterations)
+        best_scores = []
         env_steps = 0
-        for i in range(n_iterations):
+        i = 0
+        while i < n_iterations or (best.loses and i < n_iterations + cfg.rescue_iterations):
             self._perturb(population, low, high)
             if i == 0 and carried is not None:
                 population[0] = carried  # the plan itself is scored beside its noisy copies
@@ -192,9 +199,10 @@ class Planner:
             rewards, successes = self._checked(result, scored)
             env_steps += cfg.n_samples * scored if result.env_steps is None else int(result.env_steps)
             scores = self._score(rewards, successes, result)
-            best.update(scores, population, rewards, successes)
-            best_scores[i] = best.score
+            best.update(scores, population, rewards, successes, None if result.lost is None else np.asarray(result.lost, dtype=bool))
+            best_scores.append(best.score)
             population = self._select(population, scores)
+            i += 1
         means = best.means if cfg.selection == "top_fraction" else population[0].copy()
         self._plan = means.copy()
         plan_actions = couple(means, prev, cfg.beta, low, high)
@@ -206,8 +214,8 @@ class Planner:
             predicted_rewards=rewards,
             predicted_successes=successes,
             score=best.score,
-            best_scores=best_scores,
-            iterations=n_iterations,
+            best_scores=np.array(best_scores),
+            iterations=i,
             env_steps=env_steps,
         )
 
