@@ -159,7 +159,8 @@ def _redefined(stored: dict[str, Any], method: dict[str, Any] | None, recorded: 
             k: v for k, v in method.items() if k != "switches"}:
         return True
     changed = {key for key, _ in {tuple(p) for p in stored["switches"] or ()} ^ {tuple(p) for p in method["switches"] or ()}}
-    return any(switch_concerns(key, task_families(recorded)) for key in changed)
+    families = task_families(recorded)
+    return any(switch_concerns(key, families) for key in changed)
 
 
 def with_added_fields(config: dict[str, Any]) -> dict[str, Any]:
