@@ -202,13 +202,15 @@ def test_topdm_plus_is_topdm_with_our_switches_and_the_papers_planners_have_none
         assert config.lost_penalty == config.rest_weight == config.noise_exponent == 0.0
 
 
-def test_topdm_plus_keeps_its_plan_and_elites_and_spends_evenly_on_penspin_only():
+def test_topdm_plus_family_switches_keep_plan_on_penspin_and_white_noise_on_one_hand_tasks():
     pen, egg, block = (preset("cpu", env, "topdm+") for env in ("PenSpin-v1", "EggHandOver-v1",
                                                                   "HandManipulateBlockFull-v1"))
     assert (pen.keep_plan, pen.elite_memory, pen.plan_to_end, pen.schedule) == (True, True, False, "constant")
     for config in (egg, block):
         assert (config.keep_plan, config.elite_memory, config.plan_to_end, config.schedule) == (
             False, False, True, "decreasing")
+    assert (pen.noise_exponent, egg.noise_exponent, block.noise_exponent) == (2.0, 2.0, 0.0)
+    assert preset("cpu", "HandManipulatePenFull-v1", "topdm+").noise_exponent == 0.0
     assert dataclasses.replace(pen, keep_plan=False, elite_memory=False, plan_to_end=True,
                                schedule="decreasing") == dataclasses.replace(
         preset("cpu", "PenSpin-v1", "topdm"), lost_object=True, lost_penalty=5.0, rest_weight=20.0, early_out=True,

@@ -19,7 +19,8 @@ class PlanRun:
     planner: PlannerName = "topdm"
     """topdm and mppi are the paper's; topdm+ is ours: TOPDM with a lost-object objective,
     early-out, coloured noise and a horizon that stops at the episode's end (on PenSpin:
-    keeping its plan and elites, planning past the end, the same iterations every step)."""
+    keeping its plan and elites, planning past the end, the same iterations every step; on
+    the one-hand HandManipulate tasks: the paper's white noise)."""
     preset: PresetName = "cpu"
     """Budget: smoke (seconds), cpu (about 10 to 30 minutes per episode on one core), paper."""
     kappa: float | None = None
