@@ -182,7 +182,7 @@ def _efficiency(summary: FigureSummary) -> Figure:
         for planner in planners:
             points = []
             for cell in (c for c in cells if c.method.planner == planner and c.finished):
-                x = np.mean([r.env_steps for r in cell.runs]) / cell.steps
+                x = cell.env_steps_per_step
                 if success:
                     low, high = cell.success_interval
                     points.append((x, 100 * cell.success, 100 * low, 100 * high, cell.finished))

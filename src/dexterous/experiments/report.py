@@ -19,7 +19,8 @@ from dexterous.experiments.results import MANIFEST, RUNS, ResultsError, figure_d
 from dexterous.experiments.summary import FigureSummary, MethodSummary, distinct_runs, load_summary
 
 TABLE_HEADER = ("task", "method", "seeds finished", "final-step success (95% Wilson interval)",
-                "mean return (min to max)", "object play, means (PenSpin: turns, reward per step)", "paper")
+                "mean return (min to max)", "env steps per real step, mean",
+                "object play, means (PenSpin: turns, reward per step)", "paper")
 
 
 def write_report(results_dir: str | Path, out: str | Path | None = None) -> Path:
@@ -125,8 +126,9 @@ def _row(cell: MethodSummary) -> tuple[str, ...]:
         success = f"{100 * cell.success:.0f}% ({cell.successes}/{cell.finished}; {100 * low:.0f}–{100 * high:.0f}%)"
     returns = ("–" if cell.mean_return is None else
                f"{_signed(cell.mean_return)} ({_signed(cell.min_return)} to {_signed(cell.max_return)})")
+    per_step = "–" if cell.env_steps_per_step is None else f"{cell.env_steps_per_step:,.0f}"
     return (task_name(cell.task), cell.method.label, f"{cell.finished}/{cell.planned}", success, returns,
-            _play(cell), cell.paper or "–")
+            per_step, _play(cell), cell.paper or "–")
 
 
 def _play(cell: MethodSummary) -> str:

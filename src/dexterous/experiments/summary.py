@@ -63,6 +63,14 @@ class MethodSummary:
         return len(self.runs)
 
     @property
+    def env_steps_per_step(self) -> float | None:
+        """Planning methods: env steps simulated per real step, mean over the finished runs
+        (what a budget costs, early-out included); None for training or without runs."""
+        if self.steps is None or not self.runs:
+            return None
+        return float(np.mean([r.env_steps for r in self.runs])) / self.steps
+
+    @property
     def success_interval(self) -> tuple[float, float] | None:
         """95% Wilson interval of the success rate over the finished runs; None where success is."""
         if self.successes is None:
