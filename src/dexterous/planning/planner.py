@@ -117,7 +117,7 @@ class _Best:
             self.score = float(scores[top])
             self.means = means[top].copy()
             self.result = (rewards[top].copy(), successes[top].copy())
-            self.loses = lost is not None and bool(lost[top].any())
+            self.loses = lost is not None and bool(np.asarray(lost[top], dtype=bool).any())
 
 
 class Planner:
@@ -199,7 +199,7 @@ class Planner:
             rewards, successes = self._checked(result, scored)
             env_steps += cfg.n_samples * scored if result.env_steps is None else int(result.env_steps)
             scores = self._score(rewards, successes, result)
-            best.update(scores, population, rewards, successes, None if result.lost is None else np.asarray(result.lost, dtype=bool))
+            best.update(scores, population, rewards, successes, result.lost)
             best_scores.append(best.score)
             population = self._select(population, scores)
             i += 1
