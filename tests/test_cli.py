@@ -14,6 +14,7 @@ import pytest
 import dexterous
 from dexterous.cli import build_parser, main
 from dexterous.contracts.configs import field_docs
+from dexterous.video import STRIP_LABEL_PX, strip_steps
 
 
 def test_envs_lists_every_id_with_dims(capsys):
@@ -40,6 +41,23 @@ def test_video_writes_a_playable_mp4(tmp_path):
     frames = iio.imread(out)
     assert frames.shape == (7, 64, 96, 3)
     assert frames.std() > 10
+
+
+def test_video_to_a_png_writes_a_strip_of_evenly_spread_frames(tmp_path):
+    out = tmp_path / "strip.png"
+    assert main(["video", "PenSpin-v1", "--out", str(out), "--steps", "6", "--frames", "4", "--width", "96",
+                 "--height", "64"]) == 0
+    strip = iio.imread(out)
+    assert strip.shape[:2] == (64 + STRIP_LABEL_PX, 4 * 96)
+    assert strip_steps(6, 4).tolist() == [0, 2, 4, 6]
+    assert strip_steps(250, 1).tolist() == [0]
+
+
+def test_video_names_what_it_cannot_record(tmp_path, capsys):
+    assert main(["video", "PenSpin-v1", "--out", str(tmp_path / "x.gif")]) == 2
+    assert "cannot record to" in capsys.readouterr().err
+    assert main(["video", "PenSpin-v1", "--out", str(tmp_path / "x.png"), "--steps", "2", "--frames", "4"]) == 2
+    assert "a strip of 4 frames needs at least 3 steps, got 2" in capsys.readouterr().err
 
 
 def test_video_of_unknown_env_fails_with_a_suggestion(tmp_path, capsys):

@@ -48,12 +48,14 @@ def _video(args: argparse.Namespace) -> None:
 
     cmd = _config_from_args(commands.VideoCommand, args)
     if cmd.demo is not None:
-        path = record_demonstration(cmd.demo, cmd.out, episode=cmd.episode, width=cmd.width, height=cmd.height)
+        path = record_demonstration(cmd.demo, cmd.out, episode=cmd.episode, width=cmd.width, height=cmd.height,
+                                    frames=cmd.frames)
     elif cmd.run is not None:
-        path = record_policy(cmd.run, cmd.out, steps=cmd.steps, seed=cmd.seed, width=cmd.width, height=cmd.height)
+        path = record_policy(cmd.run, cmd.out, steps=cmd.steps, seed=cmd.seed, width=cmd.width, height=cmd.height,
+                             frames=cmd.frames)
     else:
         path = record_episode(cmd.env, cmd.out, steps=cmd.steps, seed=cmd.seed, policy=cmd.policy,
-                              width=cmd.width, height=cmd.height)
+                              width=cmd.width, height=cmd.height, frames=cmd.frames)
     print(f"wrote {path}")
 
 

@@ -63,8 +63,8 @@ class Frame:
 
 @dataclass(frozen=True, kw_only=True)
 class VideoCommand(Frame):
-    """`dexterous video`: one episode to an mp4, from exactly one of an environment (random or
-    zero actions), a demonstration or a trained policy."""
+    """`dexterous video`: one episode to an mp4 or to a strip of frames in a PNG, from exactly
+    one of an environment (random or zero actions), a demonstration or a trained policy."""
 
     env: str | None = positional()
     """Environment id, e.g. dexterous/PenSpin-v1 (namespace optional)."""
@@ -74,17 +74,20 @@ class VideoCommand(Frame):
     """Episode of a demonstration folder."""
     run: Path | None = None
     """Run a trained policy instead: a `dexterous train` run directory or a policy folder."""
-    out: Path = option("MP4")
-    """The mp4 file to write."""
+    out: Path = option("MP4_OR_PNG")
+    """The file to write: an .mp4 video, or a .png strip of --frames frames."""
     steps: int | None = None
     """Steps to record (default: one episode)."""
     seed: int = 0
     """Reset and policy seed."""
     policy: Literal["random", "zero"] = "random"
     """Actions to take in an environment."""
+    frames: int = 8
+    """Frames a .png strip shows, evenly spread from the first state to the last (one: the first)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        check_number("frames", self.frames, 1, integer=True)
         if sum(x is not None for x in (self.env, self.demo, self.run)) != 1:
             raise ValueError("give exactly one of: an environment id, --demo FILE_OR_FOLDER, --run RUN_DIR")
         check_number("episode", self.episode, 0, integer=True)

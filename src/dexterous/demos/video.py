@@ -1,4 +1,5 @@
-"""Replay a saved demonstration into an mp4, exactly: from its first snapshot, its actions."""
+"""Replay a saved demonstration into an mp4 or a strip of frames, exactly: from its first
+snapshot, its actions."""
 
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ from dexterous.video import replaying, write_video
 
 
 def record_demonstration(demo_path: Path, out: Path, episode: int = 0, width: int = 480, height: int = 480,
-                         progress: bool = True) -> Path:
-    """Replay a saved demonstration (a file, or a folder and an episode number) into an mp4."""
+                         progress: bool = True, frames: int = 8) -> Path:
+    """Replay a saved demonstration (a file, or a folder and an episode number) into `out`
+    (an mp4, or a strip of `frames` frames in a PNG)."""
     demo_path = Path(demo_path)
     demo = Demonstration.load(episode_path(demo_path, episode) if demo_path.is_dir() else demo_path)
     return write_video(demonstration_env(demo, width, height), replaying(demo.actions), demo.num_steps, Path(out),
-                       progress)
+                       progress, frames=frames)
 
 
 def demonstration_env(demo: Demonstration, width: int, height: int) -> gymnasium.Env:

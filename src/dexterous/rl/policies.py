@@ -97,8 +97,9 @@ def export_policy(run_dir: str | Path, out: str | Path, best: bool = False) -> P
 
 
 def record_policy(run_dir: Path, out: Path, steps: int | None = None, seed: int = 0, width: int = 480,
-                  height: int = 480, progress: bool = True) -> Path:
-    """Run a trained policy (a run directory or a policy folder) from reset `seed` into an mp4.
+                  height: int = 480, progress: bool = True, frames: int = 8) -> Path:
+    """Run a trained policy (a run directory or a policy folder) from reset `seed` into `out`
+    (an mp4, or a strip of `frames` frames in a PNG).
 
     It acts on the run's evaluation environment (normaliser and action coupling included),
     for `steps` steps (default: one episode; more continues past the episode's end).
@@ -108,4 +109,5 @@ def record_policy(run_dir: Path, out: Path, steps: int | None = None, seed: int 
     policy = load_policy(run_dir)
     env = policy.recipe.make_eval_env(render_mode="rgb_array", width=width, height=height)
     obs, _ = env.reset(seed=seed)
-    return write_video(env, policy, steps or env.unwrapped.episode_steps, Path(out), progress, obs)
+    return write_video(env, policy, steps or env.unwrapped.episode_steps, Path(out), progress, obs,
+                       frames=frames)
