@@ -240,6 +240,26 @@ def test_her_trains_on_the_sparse_twin_and_is_evaluated_on_the_dense_task(tmp_pa
     assert HERConfig().random_action_prob == 0.3
 
 
+def test_her_learns_in_the_baselines_rounds_with_the_targets_moved_once_per_round(tmp_path):
+    """75-step episodes end at steps 75 and 150: with updates from step 81 on and rounds of 2
+    episodes, the one round comes at step 150: round_batches gradient steps, then one Polyak
+    step of the targets from their initial values (SB3 alone would make 3 steps of 1 each)."""
+    config = HERConfig(env_id="HandManipulateBlockFull-v1", variant="new", steps=160, learning_starts=80,
+                       batch_size=32, hidden=(16, 16), buffer_size=1000, eval_every=80, eval_episodes=1,
+                       checkpoint_every=80, log_every=80, round_batches=3)
+    train(dataclasses.replace(config, steps=80), tmp_path / "start", progress=False)  # no update before step 81
+    train(config, tmp_path / "run", progress=False)
+    start, end = parameters(tmp_path / "start"), parameters(tmp_path / "run")
+    assert load_policy(tmp_path / "run").model._n_updates == 3
+    online = [k for k in end if "_target" not in k and ("actor." in k or "critic." in k) and "features" not in k]
+    assert online and all(not np.array_equal(start[k], end[k]) for k in online)
+    for name in online:
+        target = name.replace("actor.", "actor_target.", 1).replace("critic.", "critic_target.", 1)
+        assert np.array_equal(start[target], start[name])
+        expected = start[target] * (1 - config.tau) + config.tau * end[name]
+        np.testing.assert_allclose(end[target], expected, rtol=0, atol=1e-6)
+
+
 def test_her_needs_a_goal_task_with_a_sparse_twin(tmp_path):
     with pytest.raises(ValueError, match="dexterous/PenSpin-v1 has no dense/Sparse twin.*HandManipulateBlockFull-v1"):
         train(HERConfig(env_id="PenSpin-v1", steps=10), tmp_path, progress=False)

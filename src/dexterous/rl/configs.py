@@ -128,11 +128,12 @@ class TD3Config(OffPolicyConfig):
 class HERConfig(OffPolicyConfig):
     """DDPG + HER ("future") on a goal task's Sparse twin, evaluated on the dense task (SPEC §5).
 
-    Defaults follow the original HER baselines where SB3 can express them: 3×256 networks,
-    Adam 1e-3, Polyak 0.05, action noise 0.2, 4 relabelled goals per transition, DDPG as
-    SB3 defines it (TD3 with one critic, no target smoothing, no policy delay). Not
-    reproduced: the original's action L2 penalty, return clipping and its 2-episode /
-    40-batch cycles (here: one update per environment step).
+    Defaults follow the original HER baselines: 3×256 networks, Adam 1e-3, Polyak 0.05,
+    action noise 0.2, 4 relabelled goals per transition, DDPG as SB3 defines it (TD3 with
+    one critic, no target smoothing, no policy delay), learning in the original's cycles
+    (40 gradient steps after every 2 episodes, the targets moved once per cycle). Not
+    reproduced: the original's action L2 penalty and return clipping, which SB3's DDPG loss
+    does not have.
     """
 
     env_id: str = "dexterous/HandManipulateBlockFull-v1"
@@ -161,6 +162,11 @@ class HERConfig(OffPolicyConfig):
     """Clip of the target smoothing noise (0: DDPG)."""
     learning_starts: int = 1000
     """Initial steps of uniformly random actions before the first update."""
+    round_episodes: int = 2
+    """Episodes collected between rounds of updates (the HER baselines' rollout_batch_size)."""
+    round_batches: int = 40
+    """Gradient steps per round (the HER baselines' n_batches); the target networks move once
+    per round, by tau."""
 
     algo: typing.ClassVar[str] = "her"
 
@@ -168,7 +174,8 @@ class HERConfig(OffPolicyConfig):
         super().__post_init__()
         if self.variant not in HER_RANDOM_ACTION_PROB:
             raise ValueError(f"variant must be one of {sorted(HER_RANDOM_ACTION_PROB)}, got {self.variant!r}")
-        _check("n_sampled_goal", self.n_sampled_goal, int, 1)
+        for name in ("n_sampled_goal", "round_episodes", "round_batches"):
+            _check(name, getattr(self, name), int, 1)
 
     @property
     def random_action_prob(self) -> float:

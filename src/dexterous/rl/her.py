@@ -3,7 +3,9 @@
 Trained on a task's Sparse twin with SB3's HerReplayBuffer, evaluated on the dense task
 by final-step success and the dense return, as the paper compares them. "original"
 takes a uniformly random action with probability 0.3 (the HER baselines' random_eps);
-"new" never does. SB3 has no random-action option, hence the small TD3 subclass.
+"new" never does. Both learn in the HER baselines' rounds: 40 gradient steps after every
+2 episodes, the target networks moved once per round. SB3 has neither the random action
+nor rounds whose targets move once, hence the small TD3 subclass.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 import gymnasium
 import numpy as np
 from stable_baselines3 import TD3
+from stable_baselines3.common.utils import polyak_update
 from stable_baselines3.common.vec_env import VecEnv
 from stable_baselines3.her import HerReplayBuffer
 
@@ -24,15 +27,23 @@ from dexterous.rl.td3 import EVAL_SEED, td3_kwargs
 from dexterous.rl.wrappers import Float32Observation
 
 
-class RandomActionTD3(TD3):
-    """TD3 whose exploration replaces the noisy action by a uniform one with probability p.
+class HerBaselinesTD3(TD3):
+    """SB3's TD3 set up as DDPG, with the HER baselines' exploration and update rounds.
 
-    The generator is an attribute, so SB3's save/load carries its state with the model.
+    Exploration replaces the noisy action by a uniform one with probability
+    random_action_prob. Updates come in rounds: once round_episodes more episodes have
+    ended, round_batches gradient steps on actor and critic, then one Polyak step of the
+    targets by tau; SB3 alone would move the targets at every gradient step, 40 times as
+    often. The generator and the round counter are attributes, so SB3's save/load carries
+    them with the model and a resumed run makes the same updates.
     """
 
-    def __init__(self, *args, random_action_prob: float = 0.0, random_action_seed: int | None = None, **kwargs):
+    def __init__(self, *args, random_action_prob: float = 0.0, random_action_seed: int | None = None,
+                 round_episodes: int = 1, round_batches: int = 1, **kwargs):
         self.random_action_prob = random_action_prob
         self.random_action_rng = np.random.default_rng(random_action_seed)
+        self.round_episodes, self.round_batches = round_episodes, round_batches
+        self.next_round = round_episodes  # the count of ended episodes at which the next round is due
         super().__init__(*args, **kwargs)
 
     def _sample_action(self, learning_starts, action_noise=None, n_envs: int = 1):
@@ -43,6 +54,20 @@ class RandomActionTD3(TD3):
             buffer_action = np.where(replace[:, None], uniform, buffer_action)
             action = self.policy.unscale_action(buffer_action)
         return action, buffer_action
+
+    def train(self, gradient_steps: int, batch_size: int = 100) -> None:
+        """SB3 calls this after every environment step past learning_starts (train_freq 1):
+        a round is run only where one is due, whatever gradient_steps SB3 asks for."""
+        if self._episode_num < self.next_round:
+            return
+        self.next_round = self._episode_num + self.round_episodes
+        tau, self.tau = self.tau, 0.0  # the round's own gradient steps leave the targets alone
+        try:
+            super().train(self.round_batches, batch_size)
+        finally:
+            self.tau = tau
+        polyak_update(self.critic.parameters(), self.critic_target.parameters(), tau)
+        polyak_update(self.actor.parameters(), self.actor_target.parameters(), tau)
 
 
 def goal_twins(env_id: str) -> tuple[str, str]:
@@ -58,7 +83,7 @@ def goal_twins(env_id: str) -> tuple[str, str]:
 class HERRecipe:
     """How an HERConfig becomes environments, a model and evaluations."""
 
-    model_class = RandomActionTD3
+    model_class = HerBaselinesTD3
 
     def __init__(self, config: HERConfig):
         self.config = config
@@ -75,12 +100,13 @@ class HERRecipe:
         """HER learns from its own experience only: no files to check on resume."""
         return {}
 
-    def make_model(self, env: VecEnv) -> RandomActionTD3:
+    def make_model(self, env: VecEnv) -> HerBaselinesTD3:
         config = self.config
-        return RandomActionTD3(
+        return HerBaselinesTD3(
             "MultiInputPolicy", env, replay_buffer_class=HerReplayBuffer,
             replay_buffer_kwargs=dict(n_sampled_goal=config.n_sampled_goal, goal_selection_strategy="future"),
             random_action_prob=config.random_action_prob, random_action_seed=config.seed,
+            round_episodes=config.round_episodes, round_batches=config.round_batches,
             **td3_kwargs(config, env.action_space.shape[0]))
 
     def evaluate(self, policy: Policy) -> dict[str, Any]:

@@ -31,7 +31,8 @@ and none of them is a training reset seed drawn from small integers."""
 
 
 def td3_kwargs(config: OffPolicyConfig, action_dim: int) -> dict[str, Any]:
-    """SB3 TD3 arguments from a config: one update per environment step, CPU."""
+    """SB3 TD3 arguments from a config: one update per environment step (HER regroups them in
+    rounds: HerBaselinesTD3), CPU."""
     return dict(
         learning_rate=config.learning_rate, buffer_size=config.buffer_size, learning_starts=config.learning_starts,
         batch_size=config.batch_size, tau=config.tau, gamma=config.gamma, train_freq=1, gradient_steps=1,
