@@ -228,8 +228,8 @@ _FIGURES: dict[str, dict[str, Any]] = {
         title="Single-hand HandManipulate*Full: TOPDM vs MPPI (κ 1, 20) vs HER (original, new)",
         tasks=_SINGLE_HAND, methods=(TOPDM, MPPI_1, MPPI_20, HER, HER_NEW), paper=_TOPDM_PAPER),
     "fig3": dict(
-        title="Two-hand tasks, planned for 50 steps as the original: TOPDM vs MPPI κ=20 vs HER new",
-        tasks=_TWO_HANDS, methods=(TOPDM, MPPI_20, HER_NEW), plan_steps=_two_hand_plan_steps(_TWO_HANDS),
+        title="Two-hand tasks, planned for 50 steps as the original: TOPDM vs MPPI κ=20 vs HER new, and our TOPDM+",
+        tasks=_TWO_HANDS, methods=(TOPDM, MPPI_20, HER_NEW, TOPDM_PLUS), plan_steps=_two_hand_plan_steps(_TWO_HANDS),
         paper={**{f"{t}|TOPDM": "≈100% success at step 50" for t in _TWO_HANDS if "Pen" not in t and "Two" not in t},
                "dexterous/PenHandOver-v1|TOPDM": "≈80% success at step 50",
                "dexterous/TwoEggCatchUnderArm-v1|TOPDM": "≈60% success at step 50",
