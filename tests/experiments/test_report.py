@@ -178,4 +178,9 @@ def test_the_efficiency_figure_plots_success_or_return_against_env_steps_per_rea
     assert [t.get_text() for t in axes[2].texts] == ["in hand 90%\n1.25 turns"]
     assert "TOPDM (0 of 3 seeds)" in [t.get_text() for t in axes[2].get_legend().get_texts()]
     assert axes[2].get_ylabel() == "reward per step, mean over first 100 steps" and axes[0].get_xscale() == "log"
+    # below: EggHandOver's reward per step (returns 5 and 7 over 75 steps), PenSpin's steps in hand
+    assert points(axes[3], "TOPDM (2 of 3 seeds)") == ([1000 / 75], [pytest.approx(6.0 / 75)])
+    assert axes[3].get_ylabel() == "reward per step, mean over the episode"
+    assert points(axes[5], "TOPDM+ (1 of 3 seeds)") == ([10.0], [90.0]) and not axes[5].texts
+    assert axes[5].get_ylabel() == "steps in hand (%), first 100 steps"
     assert draw_figure(results / "efficiency")[0].exists()

@@ -10,9 +10,10 @@ display, safe in worker processes. What is drawn follows the paper's figure:
   planning method's mean return as a horizontal line over a light min–max band;
 - appendix B: one training curve per run, coloured by method;
 - other return-only figures (appendix C): bars of the mean return with min–max error bars;
-- efficiency: per task, final-step success (Wilson interval; PenSpin: reward per step,
-  min–max, each point marked with the pen's steps in hand and turns) against the env steps
-  simulated per real step, one line per planner.
+- efficiency: per task, final-step success (Wilson interval) and below it the reward per
+  step (min–max) against the env steps simulated per real step, one line per planner
+  (PenSpin: the reward per step, each point marked with the pen's steps in hand and turns,
+  and below it the steps in hand).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import numpy as np
 from matplotlib import rc_context
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import EngFormatter, LogLocator, NullFormatter
 
 from dexterous.experiments.configs import FigureConfig, seeds_text, task_name
 from dexterous.experiments.summary import FigureSummary, MethodSummary, load_summary
@@ -171,42 +173,77 @@ def _curve_axes(ax: Axes, task: str) -> None:
 
 
 def _efficiency(summary: FigureSummary) -> Figure:
-    """Per task: success (or return, where there is no success) against env steps per real step."""
+    """Per task, against env steps per real step, one line per planner over its budgets: on
+    top final-step success, below the reward per step (PenSpin, without success: the reward
+    per step on top, each point marked with the pen's steps in hand and turns, and the steps
+    in hand below)."""
     figure = summary.figure
-    fig, _ = _curve_figure(summary)
-    planners = list(dict.fromkeys(c.method.planner for c in summary.cells))  # one line per planner, over budgets
+    fig = Figure(figsize=(8.0, 7.0), layout="constrained")
+    grid = fig.subplots(2, len(figure.tasks), squeeze=False)
+    planners = list(dict.fromkeys(c.method.planner for c in summary.cells))
     colours = {p: _COLOURS[i % len(_COLOURS)] for i, p in enumerate(planners)}
-    for ax, task in zip(fig.axes, figure.tasks):
+    for column, task in enumerate(figure.tasks):
         cells = [c for c in summary.cells if c.task == task]
-        success = any(c.success is not None for c in cells)
-        for planner in planners:
-            points = []
-            for cell in (c for c in cells if c.method.planner == planner and c.finished):
-                x = cell.env_steps_per_step
-                if success:
-                    low, high = cell.success_interval
-                    points.append((x, 100 * cell.success, 100 * low, 100 * high, cell.finished))
-                else:
-                    points.append((x, cell.mean_return / cell.steps, cell.min_return / cell.steps,
-                                   cell.max_return / cell.steps, cell.finished))
-                    if cell.in_hand is not None:
-                        ax.annotate(f"in hand {100 * cell.in_hand / cell.steps:.0f}%\n{cell.turns:.2f} turns",
-                                    (x, points[-1][1]), textcoords="offset points", xytext=(6, 4), fontsize=6,
-                                    color=colours[planner])
-            points.sort()
-            label = f"{planner.upper()} ({', '.join(str(p[4]) for p in points) or 0} of {figure.n_seeds} seeds)"
-            if not points:
-                ax.plot([], [], color=colours[planner], label=label)
-                continue
-            x, y, low, high, _ = (np.array(column, dtype=float) for column in zip(*points))
-            ax.errorbar(x, y, yerr=[y - low, high - y], color=colours[planner], marker="o", capsize=3, label=label)
-        ax.set_xscale("log")
-        ax.set_title(task_name(task), fontsize=9)
-        ax.set_xlabel("env steps simulated per real step")
-        ax.set_ylabel("final-step success rate (%)" if success else f"reward per step, mean over {_episode_text(figure, task)}")
-        ax.legend(fontsize=7)
+        per_step = f"reward per step, mean over {_episode_text(figure, task)}"
+        if any(c.success is not None for c in cells):
+            rows = ((_success_point, "final-step success rate (%)"), (_reward_point, per_step))
+        else:
+            rows = ((_reward_point, per_step), (_in_hand_point, f"steps in hand (%), {_episode_text(figure, task)}"))
+        for row, (point, ylabel) in enumerate(rows):
+            ax = grid[row, column]
+            for planner in planners:
+                _efficiency_line(ax, [c for c in cells if c.method.planner == planner and c.finished], point,
+                                 f"{planner.upper()}", figure.n_seeds, colours[planner], marked=row == 0)
+            _log_env_steps_axis(ax)
+            if point is not _reward_point:
+                ax.set_ylim(-5, 105)  # a share: the whole scale, so that 0% and 100% read as such
+            ax.set_title(task_name(task), fontsize=9)
+            ax.set_ylabel(ylabel, fontsize=8)
+            ax.legend(fontsize=6)
     fig.suptitle(_title(summary), fontsize=9)
     return fig
+
+
+def _success_point(cell: MethodSummary) -> tuple[float, float, float]:
+    low, high = cell.success_interval
+    return 100 * cell.success, 100 * low, 100 * high
+
+
+def _reward_point(cell: MethodSummary) -> tuple[float, float, float]:
+    return cell.mean_return / cell.steps, cell.min_return / cell.steps, cell.max_return / cell.steps
+
+
+def _in_hand_point(cell: MethodSummary) -> tuple[float, float, float]:
+    share = 100 * cell.in_hand / cell.steps if cell.in_hand is not None else np.nan
+    return share, share, share
+
+
+def _efficiency_line(ax: Axes, cells: list[MethodSummary], point: Callable[[MethodSummary], tuple[float, float, float]],
+                     planner: str, n_seeds: int, colour: str, marked: bool) -> None:
+    """One planner's cells (one per budget), in order of env steps per real step, with their
+    ranges as error bars; marked: each point also names its steps in hand and turns."""
+    cells = sorted(cells, key=lambda c: c.env_steps_per_step)
+    label = f"{planner} ({', '.join(str(c.finished) for c in cells) or 0} of {n_seeds} seeds)"
+    if not cells:
+        ax.plot([], [], color=colour, label=label)
+        return
+    x = np.array([c.env_steps_per_step for c in cells], dtype=float)
+    y, low, high = (np.array(column, dtype=float) for column in zip(*map(point, cells)))
+    ax.errorbar(x, y, yerr=[y - low, high - y], color=colour, marker="o", capsize=3, label=label)
+    for cell, xy in zip(cells, zip(x, y)):
+        if marked and cell.in_hand is not None and cell.success is None:
+            ax.annotate(f"in hand {100 * cell.in_hand / cell.steps:.0f}%\n{cell.turns:.2f} turns", xy,
+                        textcoords="offset points", xytext=(6, 4), fontsize=6, color=colour)
+
+
+def _log_env_steps_axis(ax: Axes) -> None:
+    """A log x axis of env steps per real step, labelled 2k, 3k, 5k, 10k, …: matplotlib's own
+    minor labels (3×10³, 4×10³, …) run into each other over less than a decade."""
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 3.0, 5.0)))
+    ax.xaxis.set_major_formatter(EngFormatter(sep=""))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("env steps simulated per real step", fontsize=8)
 
 
 def _episode_text(figure: FigureConfig, task: str) -> str:
