@@ -260,6 +260,20 @@ def test_her_learns_in_the_baselines_rounds_with_the_targets_moved_once_per_roun
         np.testing.assert_allclose(end[target], expected, rtol=0, atol=1e-6)
 
 
+def test_a_resumed_her_run_makes_its_next_round_as_an_uninterrupted_one(tmp_path):
+    """Rounds after every episode, at steps 75 and 150; stopped at step 80, after the first:
+    the round counter and the episode count come back with the model (a counter started
+    afresh would make a round at step 81 too)."""
+    config = HERConfig(env_id="HandManipulateBlockFull-v1", variant="original", steps=160, learning_starts=60,
+                       batch_size=32, hidden=(16, 16), buffer_size=1000, eval_every=80, eval_episodes=1,
+                       checkpoint_every=80, log_every=80, round_episodes=1, round_batches=3)
+    train(config, tmp_path / "whole", progress=False)
+    train(dataclasses.replace(config, steps=80), tmp_path / "parts", progress=False)
+    train(config, tmp_path / "parts", progress=False)
+    assert same(parameters(tmp_path / "whole"), parameters(tmp_path / "parts"))
+    assert load_policy(tmp_path / "parts").model._n_updates == 6
+
+
 def test_her_needs_a_goal_task_with_a_sparse_twin(tmp_path):
     with pytest.raises(ValueError, match="dexterous/PenSpin-v1 has no dense/Sparse twin.*HandManipulateBlockFull-v1"):
         train(HERConfig(env_id="PenSpin-v1", steps=10), tmp_path, progress=False)
