@@ -51,11 +51,15 @@ def test_inspection_per_window_adds_up_to_the_episode(demo_folder, capsys):
     assert sum(w.turns for w in play.windows) == pytest.approx(play.turns)
     assert [w.reward_per_step for w in play.windows] == pytest.approx(
         [np.mean(demo.rewards[:100]), np.mean(demo.rewards[100:200]), np.mean(demo.rewards[200:])])
+    assert [w.planned for w in play.windows] == pytest.approx(
+        [np.mean(demo.predicted_returns[:100]), np.mean(demo.predicted_returns[100:200]),
+         np.mean(demo.predicted_returns[200:])])
     assert inspect_demonstration(demo).windows == ()
 
     assert main(["inspect", str(demo_folder), "--window", "100"]) == 0
     rows = capsys.readouterr().out.splitlines()
     assert rows[2].startswith("  steps 1-100: in hand ") and rows[4].startswith("  steps 201-250: in hand ")
+    assert rows[2].endswith(f", planned score {play.windows[0].planned:.1f}")
     assert main(["inspect", str(demo_folder), "--window", "0"]) == 2
     assert "window must be an integer ≥ 1, got 0" in capsys.readouterr().err
 
@@ -64,8 +68,13 @@ def test_play_windows_of_a_scripted_episode():
     # 5 steps in windows of 2: the object leaves the hand after step 4
     windows = play_windows(np.arange(1.0, 6.0), np.array([False] * 3 + [True] * 2),
                            np.array([0.0, 0.25, 0.5, 0.5, 0.5, 0.75]), 2)
-    assert [(w.first, w.steps, w.in_hand, w.turns, w.reward) for w in windows] == [
-        (1, 2, 2, 0.5, 3.0), (3, 2, 1, 0.0, 7.0), (5, 1, 0, 0.25, 5.0)]
+    assert [(w.first, w.steps, w.in_hand, w.turns, w.reward, w.planned) for w in windows] == [
+        (1, 2, 2, 0.5, 3.0, None), (3, 2, 1, 0.0, 7.0, None), (5, 1, 0, 0.25, 5.0, None)]
+    planned = play_windows(np.arange(1.0, 6.0), np.zeros(5, dtype=bool), np.zeros(6), 2,
+                           planned=np.array([10.0, 20.0, -4.0, 0.0, 7.0]))
+    assert [w.planned for w in planned] == [15.0, -2.0, 7.0]
+    with pytest.raises(ValueError, match=r"need one planned score per step, \(5,\), got \(4,\)"):
+        play_windows(np.arange(1.0, 6.0), np.zeros(5, dtype=bool), np.zeros(6), 2, planned=np.zeros(4))
     with pytest.raises(ValueError, match=r"need rewards \(T,\), lost \(T,\) and turns \(T\+1,\)"):
         play_windows(np.arange(1.0, 6.0), np.zeros(5, dtype=bool), np.zeros(5), 2)
 

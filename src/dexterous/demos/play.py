@@ -52,26 +52,37 @@ class WindowPlay:
     """Rotation of the object about its body x axis over the window (turns, signed)."""
     reward: float
     """Return over the window."""
+    planned: float | None = None
+    """Mean over the window's steps of the planner's score of the plan it executed (its
+    objective over its horizon, as `dexterous plan` records it); None for a policy. Where it
+    falls, the planner saw nothing good ahead (on PenSpin, in the still stretches between
+    bursts of spin)."""
 
     @property
     def reward_per_step(self) -> float:
         return self.reward / self.steps
 
     def row(self) -> str:
+        planned = "" if self.planned is None else f", planned score {self.planned:.1f}"
         return (f"steps {self.first}-{self.first + self.steps - 1}: in hand {self.in_hand}/{self.steps}, "
-                f"{self.turns:.2f} turns, {self.reward_per_step:.3f} reward per step")
+                f"{self.turns:.2f} turns, {self.reward_per_step:.3f} reward per step{planned}")
 
 
-def play_windows(rewards: np.ndarray, lost: np.ndarray, turns: np.ndarray, window: int) -> tuple[WindowPlay, ...]:
-    """Per window of `window` steps, from rewards (T,) and lost (T,) after each step and the
-    accumulated turns (T+1,) from the reset on. The last window may be shorter."""
+def play_windows(rewards: np.ndarray, lost: np.ndarray, turns: np.ndarray, window: int,
+                 planned: np.ndarray | None = None) -> tuple[WindowPlay, ...]:
+    """Per window of `window` steps, from rewards (T,) and lost (T,) after each step, the
+    accumulated turns (T+1,) from the reset on and, for a planned episode, the planner's
+    scores (T,). The last window may be shorter."""
     rewards, lost = np.asarray(rewards, dtype=np.float64), np.asarray(lost, dtype=bool)
     if not (rewards.shape == lost.shape == (len(turns) - 1,)):
         raise ValueError(f"need rewards (T,), lost (T,) and turns (T+1,), got {rewards.shape}, {lost.shape}, "
                          f"{np.shape(turns)}")
+    if planned is not None and np.shape(planned) != rewards.shape:
+        raise ValueError(f"need one planned score per step, {rewards.shape}, got {np.shape(planned)}")
     return tuple(WindowPlay(first=k + 1, steps=len(rewards[k:k + window]), in_hand=int((~lost[k:k + window]).sum()),
                             turns=float(turns[min(k + window, len(rewards))] - turns[k]),
-                            reward=float(rewards[k:k + window].sum()))
+                            reward=float(rewards[k:k + window].sum()),
+                            planned=None if planned is None else float(np.mean(planned[k:k + window])))
                  for k in range(0, len(rewards), window))
 
 
@@ -133,7 +144,8 @@ def inspect_demonstration(demo: Demonstration, window: int | None = None) -> Epi
             lost.append(bool(env.object_lost(env.data.qpos[None], env.goal[None])[0]))
     lost_steps = np.flatnonzero(lost)
     turns = body_x_turns(np.array(quats)) if quats else np.zeros(demo.num_steps + 1)
-    windows = play_windows(demo.rewards, np.array(lost, dtype=bool), turns, window) if window else ()
+    windows = (play_windows(demo.rewards, np.array(lost, dtype=bool), turns, window,
+                            planned=np.array(demo.predicted_returns, dtype=np.float64)) if window else ())
     return EpisodePlay(
         seed=demo.seed, steps=demo.num_steps, in_hand=int(demo.num_steps - len(lost_steps)),
         first_lost=int(lost_steps[0]) + 1 if len(lost_steps) else None,
