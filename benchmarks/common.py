@@ -9,6 +9,7 @@ a load change inside one round moves one ratio, not the median.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -74,3 +75,22 @@ def ratio_spread(numerator: Sequence[float], denominator: Sequence[float]) -> di
 def load_average() -> float:
     """The 1-minute load average: how busy the shared cores were."""
     return round(os.getloadavg()[0], 2)
+
+
+def training_args(doc: str, rounds: int) -> argparse.Namespace:
+    """The flags of a training-throughput benchmark: random steps, training steps, rounds;
+    `steps` is their total."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--random", type=int, default=1000, help="initial random steps")
+    parser.add_argument("--train", type=int, default=3000, help="training steps after them")
+    parser.add_argument("--rounds", type=int, default=rounds, help="interleaved rounds of one run of each side")
+    args = parser.parse_args()
+    args.steps = args.random + args.train
+    return args
+
+
+def learn_rate(model, steps: int) -> float:
+    """Env steps per second of an SB3 model's learn over `steps` steps."""
+    start = time.perf_counter()
+    model.learn(steps)
+    return steps / (time.perf_counter() - start)

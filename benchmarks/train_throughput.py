@@ -17,17 +17,15 @@ and spread. Target: overhead ≤ 10%. Writes benchmarks/results/train_throughput
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import tempfile
-import time
 from pathlib import Path
 
 import torch as th
 from stable_baselines3 import TD3
 
 import dexterous
-from benchmarks.common import interleaved, load_average, spread, write_results
+from benchmarks.common import interleaved, load_average, learn_rate, spread, training_args, write_results
 from dexterous.mpc.runner import PlanRun, run_plan
 from dexterous.rl import TD3Config, train
 from dexterous.rl.td3 import td3_kwargs
@@ -44,18 +42,12 @@ def bare(config: TD3Config) -> float:
     """Env steps per second of SB3's TD3.learn on the raw environment, same settings."""
     th.set_num_threads(config.torch_threads)
     model = TD3("MlpPolicy", dexterous.make(ENV), **td3_kwargs(config, 20))
-    start = time.perf_counter()
-    model.learn(config.steps)
-    return config.steps / (time.perf_counter() - start)
+    return learn_rate(model, config.steps)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--random", type=int, default=1000, help="initial random steps")
-    parser.add_argument("--train", type=int, default=3000, help="training steps after them")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of one run of each side")
-    args = parser.parse_args()
-    steps = args.random + args.train
+    args = training_args(__doc__, rounds=3)
+    steps = args.steps
     load_before = load_average()  # the 2 cores are shared: say how busy they were
     with tempfile.TemporaryDirectory() as tmp:
         demos = Path(tmp) / "demos"
