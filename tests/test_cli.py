@@ -58,6 +58,10 @@ def test_video_names_what_it_cannot_record(tmp_path, capsys):
     assert "cannot record to" in capsys.readouterr().err
     assert main(["video", "PenSpin-v1", "--out", str(tmp_path / "x.png"), "--steps", "2", "--frames", "4"]) == 2
     assert "a strip of 4 frames needs at least 3 steps, got 2" in capsys.readouterr().err
+    # before any planning, not after it
+    assert main(["plan", "PenSpin-v1", "--preset", "smoke", "--out", str(tmp_path / "demos"), "--no-ray",
+                 "--video", str(tmp_path / "x.avi")]) == 2
+    assert "cannot record to" in capsys.readouterr().err and not (tmp_path / "demos").exists()
 
 
 def test_video_of_unknown_env_fails_with_a_suggestion(tmp_path, capsys):

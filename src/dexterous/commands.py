@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from dexterous.contracts.configs import check_number
+from dexterous.contracts.files import check_recording_path
 
 
 def option(metavar: str | None = None) -> Any:
@@ -88,6 +89,7 @@ class VideoCommand(Frame):
     def __post_init__(self) -> None:
         super().__post_init__()
         check_number("frames", self.frames, 1, integer=True)
+        check_recording_path(self.out)
         if sum(x is not None for x in (self.env, self.demo, self.run)) != 1:
             raise ValueError("give exactly one of: an environment id, --demo FILE_OR_FOLDER, --run RUN_DIR")
         check_number("episode", self.episode, 0, integer=True)
@@ -113,7 +115,11 @@ class PlanOutput(Execution):
     out: Path = option("FOLDER")
     """Demonstration folder (rerun the command to resume)."""
     video: Path | None = None
-    """After planning, write an mp4 of episode 0."""
+    """After planning, write an mp4 of episode 0 (a .png: a strip of 8 of its frames)."""
+
+    def __post_init__(self) -> None:
+        if self.video is not None:
+            check_recording_path(self.video)  # now, not after hours of planning
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -18,6 +18,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import dexterous
+from dexterous.contracts.files import check_recording_path
 from dexterous.progress import progress_bar
 
 POLICIES: dict[str, Callable[[object, np.random.Generator, tuple[int, ...]], np.ndarray]] = {
@@ -26,8 +27,6 @@ POLICIES: dict[str, Callable[[object, np.random.Generator, tuple[int, ...]], np.
 }
 """Built-in open-loop policies for quick looks at a scene."""
 
-RECORDINGS: tuple[str, ...] = (".mp4", ".png")
-"""What a recording can be written to: a video, or a strip of frames."""
 STRIP_LABEL_PX = 24
 """Height of the row above each frame of a strip that names its step (pixels)."""
 
@@ -77,9 +76,7 @@ def frame_writer(out: Path, fps: int):
 
 def check_recording(out: Path, frames: int, steps: int | None = None) -> None:
     """Fail before anything is simulated where `out` cannot be written as asked."""
-    if Path(out).suffix.lower() not in RECORDINGS:
-        raise ValueError(f"cannot record to {str(out)!r}: name an .mp4 file for a video or a .png file for a "
-                         f"strip of frames")
+    check_recording_path(out)
     if frames < 1:
         raise ValueError(f"a strip needs at least 1 frame, got {frames}")
     if steps is not None and Path(out).suffix.lower() == ".png" and frames > steps + 1:

@@ -67,3 +67,14 @@ def machine() -> dict[str, Any]:
     """The machine a record was made on: its name, cores, platform and processor."""
     return {"node": platform.node(), "cpu_count": os.cpu_count(), "platform": platform.platform(),
             "processor": platform.processor() or platform.machine()}
+
+
+RECORDINGS: tuple[str, ...] = (".mp4", ".png")
+"""What a recording can be written to: a video, or a strip of frames."""
+
+
+def check_recording_path(out: str | Path) -> None:
+    """Refuse, before anything is planned or simulated, a file a recording cannot be written to."""
+    if Path(out).suffix.lower() not in RECORDINGS:
+        raise ValueError(f"cannot record to {str(out)!r}: name an .mp4 file for a video or a .png file for a "
+                         f"strip of frames")
