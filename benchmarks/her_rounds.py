@@ -46,10 +46,9 @@ def bare(config: HERConfig) -> float:
 
 def main() -> None:
     args = training_args(__doc__, rounds=2)
-    steps = args.steps
     load_before = load_average()  # the 2 cores are shared: say how busy they were
-    config = HERConfig(env_id=ENV, steps=steps, learning_starts=args.random, buffer_size=100_000,
-                       eval_every=steps, eval_episodes=1, checkpoint_every=steps)
+    config = HERConfig(env_id=ENV, steps=args.steps, learning_starts=args.random, buffer_size=100_000,
+                       eval_every=args.steps, eval_episodes=1, checkpoint_every=args.steps)
     with tempfile.TemporaryDirectory() as tmp:
         fresh = itertools.count()  # each of our runs in a new folder: an existing one would resume
         rates = interleaved({"bare": lambda: bare(config),

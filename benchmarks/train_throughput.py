@@ -47,13 +47,12 @@ def bare(config: TD3Config) -> float:
 
 def main() -> None:
     args = training_args(__doc__, rounds=3)
-    steps = args.steps
     load_before = load_average()  # the 2 cores are shared: say how busy they were
     with tempfile.TemporaryDirectory() as tmp:
         demos = Path(tmp) / "demos"
         run_plan(PlanRun(ENV, preset="smoke", threads=1), demos, use_ray=False, progress=False)
-        config = TD3Config(demos=str(demos), steps=steps, learning_starts=args.random, buffer_size=100_000,
-                           eval_every=steps, eval_episodes=1, checkpoint_every=steps)
+        config = TD3Config(demos=str(demos), steps=args.steps, learning_starts=args.random, buffer_size=100_000,
+                           eval_every=args.steps, eval_episodes=1, checkpoint_every=args.steps)
         fresh = itertools.count()  # each of our runs in a new folder: an existing one would resume
         rates = interleaved({"bare": lambda: bare(config),
                              "ours": lambda: ours(config, Path(tmp) / f"run{next(fresh)}")}, args.rounds)

@@ -15,7 +15,6 @@ from typing import Any
 import gymnasium
 import imageio
 import numpy as np
-from matplotlib.figure import Figure
 
 import dexterous
 from dexterous.contracts.files import check_recording_path
@@ -110,6 +109,8 @@ def write_video(env: gymnasium.Env, act: Callable[[Any], np.ndarray], steps: int
 
 def write_strip(frames: list[tuple[int, np.ndarray]], out: Path) -> Path:
     """Frames (step, image), side by side at their own resolution, each under "step t"."""
+    from matplotlib.figure import Figure  # only strips need matplotlib: mp4 recordings start without it
+
     height, width = frames[0][1].shape[:2]
     rows = height + STRIP_LABEL_PX
     figure = Figure(figsize=(width * len(frames) / 100, rows / 100), dpi=100)
