@@ -166,6 +166,16 @@ def test_a_finished_run_is_not_trained_again_and_other_settings_are_refused(runs
         train(dataclasses.replace(tiny, beta=0.9), root / "a", progress=False)
 
 
+def test_a_run_resumed_with_other_checkpoint_and_log_intervals_makes_the_same_updates(runs, tiny, tmp_path):
+    root, _, _ = runs
+    train(dataclasses.replace(tiny, steps=115), tmp_path / "run", progress=False)
+    finished = train(dataclasses.replace(tiny, checkpoint_every=23, log_every=23), tmp_path / "run", progress=False)
+    assert finished.resumed_from == 115 and finished.steps == 230
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["checkpoint_every"] == 23
+    assert same(parameters(root / "a"), parameters(tmp_path / "run"))
+    assert metrics(tmp_path / "run") == metrics(root / "a")
+
+
 def test_resuming_from_demonstrations_planned_again_is_refused(tmp_path, tiny, demo_folder):
     folder = tmp_path / "demos"
     shutil.copytree(demo_folder, folder)

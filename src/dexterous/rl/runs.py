@@ -264,12 +264,20 @@ def read_evaluations(run_dir: str | Path) -> list[dict[str, Any]]:
     return records
 
 
+OPERATIONAL = frozenset({"checkpoint_every", "log_every"})
+"""Settings a resumed run may change: they only move the chunk boundaries, where the learner
+is at rest, so the updates stay the same bit for bit (a longer run checkpoints more often to
+lose less on a hard stop, say)."""
+
+
 def _claim(out: Path, config: OffPolicyConfig) -> None:
-    """One run per directory: refuse other settings; only `steps` may change, and only upwards
-    (extending a run: the steps done cannot be undone)."""
+    """One run per directory: refuse other settings; only `steps` (upwards: the steps done
+    cannot be undone) and the OPERATIONAL settings may change."""
     record = json.loads(json.dumps(config.to_json()))
-    check_settings(out, CONFIG, record, "a run", "use another --out folder (only --steps may change, to extend a run)",
-                   damaged="restore it, or train into another --out folder", may_change={"steps"})
+    check_settings(out, CONFIG, record, "a run",
+                   "use another --out folder (only --steps, to extend a run, --checkpoint-every and --log-every "
+                   "may change)",
+                   damaged="restore it, or train into another --out folder", may_change={"steps", *OPERATIONAL})
     checkpoint = latest_checkpoint(out)
     done = 0 if checkpoint is None else read_state(checkpoint)["steps"]
     if config.steps < done:
