@@ -36,3 +36,9 @@ def test_the_shipped_policy_is_evaluated_past_its_episode(one_torch_thread):
     report = evaluate_run(SHIPPED, episodes=1, steps=260, progress=False)
     (episode,) = report.episodes
     assert len(episode.window_returns) == 2 and len(episode.window_in_hand) == 2
+
+
+def test_the_shipped_policy_is_evaluated_from_any_directory_without_its_demonstrations(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # its config names its run's --demos folder, relative to the repository
+    report = evaluate_run(SHIPPED, episodes=1, steps=5, progress=False)
+    assert report.steps == 5 and report.episodes[0].window_in_hand == [5]

@@ -11,6 +11,7 @@ TD3 baseline (250-step episodes, still coupled).
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 import gymnasium
@@ -51,9 +52,14 @@ class TD3Recipe:
     def __init__(self, config: TD3Config):
         self.config = config
         self.env_id = config.env_id
-        self.demos: list[Demonstration] = (
-            load_folder(config.demos, env_id=self.env_id) if config.demos is not None else [])
         self._eval_env: gymnasium.Env | None = None
+
+    @cached_property
+    def demos(self) -> list[Demonstration]:
+        """The demonstrations the training env restarts from, read when it is first made: a
+        trained policy is evaluated, played and filmed without them (a policy folder names
+        its run's --demos folder, which another machine or directory does not have)."""
+        return load_folder(self.config.demos, env_id=self.env_id) if self.config.demos is not None else []
 
     def make_env(self, restarts: bool, render_mode: str | None = None, **kwargs) -> gymnasium.Env:
         """PenSpin → DemoRestarts (training with demos only) → ActionCoupling → float32."""
