@@ -176,6 +176,16 @@ def test_a_run_resumed_with_other_checkpoint_and_log_intervals_makes_the_same_up
     assert metrics(tmp_path / "run") == metrics(root / "a")
 
 
+def test_a_run_whose_config_predates_a_new_field_resumes_with_that_field_at_its_default(runs, tiny, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(runs[0] / "a", run)
+    written = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({k: v for k, v in written.items() if k != "lost_object"}))
+    assert train(tiny, run, progress=False).resumed_from == 230
+    with pytest.raises(ValueError, match=r"other settings \(lost_object differ\)"):
+        train(dataclasses.replace(tiny, lost_object=True), run, progress=False)
+
+
 def test_resuming_from_demonstrations_planned_again_is_refused(tmp_path, tiny, demo_folder):
     folder = tmp_path / "demos"
     shutil.copytree(demo_folder, folder)

@@ -1,14 +1,16 @@
-"""ActionCoupling and DemoRestarts: arithmetic, segments, schedules, exact restarts, bad input."""
+"""ActionCoupling, DemoRestarts and InPlayReward: arithmetic, segments, schedules, exact restarts, bad input."""
 
 import collections
 import dataclasses
 
+import gymnasium
+import mujoco
 import numpy as np
 import pytest
 
 import dexterous
 from dexterous.demos import DemoError, load_folder
-from dexterous.rl import ActionCoupling, DemoRestarts, Float32Observation, TD3Config
+from dexterous.rl import ActionCoupling, DemoRestarts, Float32Observation, InPlayReward, TD3Config
 
 PEN_SPIN = "dexterous/PenSpin-v1"
 
@@ -195,3 +197,45 @@ def test_no_demos_with_a_demo_probability_is_refused():
     with pytest.raises(DemoError, match="DemoRestarts was given no demonstrations"):
         DemoRestarts(dexterous.make(PEN_SPIN), [])
 
+
+
+def pen_dropped(env) -> None:
+    """Put the pen of env (reset) below the hand, as after a throw."""
+    task = env.unwrapped
+    task.data.qpos[task.indices.objects[0].qpos[2]] = 0.02
+    mujoco.mj_forward(task.model, task.data)
+
+
+def test_the_in_play_reward_is_the_tasks_in_the_hand_and_minus_the_penalty_once_the_pen_is_lost():
+    plain, wrapped = dexterous.make(PEN_SPIN), InPlayReward(dexterous.make(PEN_SPIN), penalty=1.5)
+    action = np.full(20, 0.3)
+    for env in (plain, wrapped):
+        env.reset(seed=3)
+    _, reward, *_ = plain.step(action)
+    _, shaped, _, _, info = wrapped.step(action)
+    assert shaped == reward != 0.0 and info["in_play"] and info["task_reward"] == reward
+    for env in (plain, wrapped):
+        pen_dropped(env)
+    _, reward, *_ = plain.step(action)
+    _, shaped, _, _, info = wrapped.step(action)
+    assert shaped == -1.5 and not info["in_play"] and info["task_reward"] == reward
+
+
+def test_only_the_training_env_of_a_lost_object_config_has_the_in_play_reward(demo_folder):
+    from dexterous.rl.td3 import TD3Recipe
+    from dexterous.rl.wrappers import find_wrapper
+
+    recipe = TD3Recipe(TD3Config(demos=str(demo_folder), lost_object=True, lost_penalty=1.0))
+    shaped = find_wrapper(recipe.make_train_env(), InPlayReward)
+    assert shaped is not None and shaped.penalty == 1.0 and isinstance(shaped.env, DemoRestarts)
+    assert find_wrapper(recipe.make_eval_env(), InPlayReward) is None  # evaluated on the paper's reward
+    assert find_wrapper(TD3Recipe(TD3Config(demos=str(demo_folder))).make_train_env(), InPlayReward) is None
+
+
+def test_the_in_play_reward_refuses_a_task_without_a_lost_object_and_a_negative_penalty():
+    with pytest.raises(ValueError, match="has no object_lost: InPlayReward needs a dexterous task"):
+        InPlayReward(gymnasium.make("CartPole-v1"))
+    with pytest.raises(ValueError, match=r"penalty must be a number ≥ 0, got -1"):
+        InPlayReward(dexterous.make(PEN_SPIN), penalty=-1)
+    with pytest.raises(ValueError, match=r"lost_penalty needs lost_object=True \(--lost-object\)"):
+        TD3Config(lost_penalty=1.0)

@@ -1,7 +1,8 @@
 """Reinforcement learning from demonstrations (SPEC §5), on stable-baselines3.
 
 - wrappers: `ActionCoupling` (obs + a_prev in, β·μ + (1−β)·a_prev out), `DemoRestarts`
-  (15-step segments restarting from exact demonstration snapshots), `Float32Observation`;
+  (15-step segments restarting from exact demonstration snapshots), `Float32Observation`,
+  and ours, `InPlayReward` (a training reward that stops paying once the object is lost);
 - configs: `TD3Config` (TD3 + demo restarts on PenSpin; the plain TD3 baseline without
   demos) and `HERConfig` (the HER baselines), the paper's defaults;
 - `train(config, out)`: a resumable run directory (checkpoints, evaluations.jsonl,
@@ -20,7 +21,7 @@ _LAZY = {
     **dict.fromkeys(["SpinReport", "body_x_turns", "evaluate_run"], "evaluate"),
     **dict.fromkeys(["TrainedPolicy", "export_policy", "load_policy"], "policies"),
     **dict.fromkeys(["TrainSummary", "read_config", "read_evaluations", "train"], "runs"),
-    **dict.fromkeys(["ActionCoupling", "DemoRestarts", "Float32Observation", "RestartState"], "wrappers"),
+    **dict.fromkeys(["ActionCoupling", "DemoRestarts", "Float32Observation", "InPlayReward", "RestartState"], "wrappers"),
 }
 """Imported on first use: they pull in torch, stable-baselines3 and matplotlib (seconds),
 which the configs (and so the command line's parser) do not need."""

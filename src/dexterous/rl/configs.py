@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from dexterous.catalog import NAMESPACE
-from dexterous.contracts.configs import check_number, from_json
+from dexterous.contracts.configs import check_flag, check_number, field_defaults, from_json
 
 HerVariant = Literal["original", "new"]
 HER_RANDOM_ACTION_PROB: dict[str, float] = {"original": 0.3, "new": 0.0}
@@ -111,6 +111,15 @@ class TD3Config(OffPolicyConfig):
     """Initial probability that a segment starts from a fresh reset (else: continue)."""
     decay: float = 0.999996
     """Both probabilities are multiplied by this at every segment start."""
+    lost_object: bool = False
+    """Ours, not the paper's (TOPDM+'s lost-object objective carried to training): the training
+    reward counts 0 at every step that leaves the object out of play as its task says
+    (PenSpin: pen centre below 0.10 m or farther than 0.05 m from its rest in the hand), so a
+    pen thrown spinning earns nothing once out of the hand. Evaluations keep the paper's reward."""
+    lost_penalty: float = 0.0
+    """With lost_object: subtracted from the training reward at each such step, so that losing
+    the object costs more than holding it still (a pen on the floor: penalty/(1 − γ), 50× at
+    γ 0.98)."""
 
     algo: typing.ClassVar[str] = "td3"
 
@@ -122,6 +131,11 @@ class TD3Config(OffPolicyConfig):
             _check(name, getattr(self, name), float, 0.0, 1.0)
         if self.p_demo + self.p_reset > 1.0:
             raise ValueError(f"p_demo + p_reset must be ≤ 1, got {self.p_demo} + {self.p_reset}")
+        check_flag("lost_object", self.lost_object)
+        _check("lost_penalty", self.lost_penalty, float, 0.0)
+        if self.lost_penalty and not self.lost_object:
+            raise ValueError("lost_penalty needs lost_object=True (--lost-object): the penalty is paid at the "
+                             "steps the in-play reward finds the object out of play")
 
 
 @dataclass(frozen=True)
@@ -193,6 +207,13 @@ def check_beta(beta: Any) -> float:
 
 
 CONFIGS: dict[str, type[OffPolicyConfig]] = {"td3": TD3Config, "her": HERConfig}
+
+
+def recorded_train_config(found: dict[str, Any]) -> dict[str, Any]:
+    """A config.json as written, with the fields added since at their defaults (new fields
+    default to what older versions ran), so an older run still resumes."""
+    cls = CONFIGS.get(found.get("algo"))
+    return found if cls is None else {**field_defaults(cls), **found}
 
 
 def config_from_json(data: dict[str, Any]) -> OffPolicyConfig:

@@ -52,7 +52,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecMonitor, Ve
 
 from dexterous.contracts.files import check_settings, read_json, write_atomically
 from dexterous.progress import progress_bar
-from dexterous.rl.configs import OffPolicyConfig, config_from_json
+from dexterous.rl.configs import OffPolicyConfig, config_from_json, recorded_train_config
 from dexterous.rl.episodes import Policy
 from dexterous.rl.her import HERRecipe
 from dexterous.rl.td3 import TD3Recipe
@@ -277,7 +277,8 @@ def _claim(out: Path, config: OffPolicyConfig) -> None:
     check_settings(out, CONFIG, record, "a run",
                    "use another --out folder (only --steps, to extend a run, --checkpoint-every and --log-every "
                    "may change)",
-                   damaged="restore it, or train into another --out folder", may_change={"steps", *OPERATIONAL})
+                   damaged="restore it, or train into another --out folder", may_change={"steps", *OPERATIONAL},
+                   as_today=recorded_train_config)
     checkpoint = latest_checkpoint(out)
     done = 0 if checkpoint is None else read_state(checkpoint)["steps"]
     if config.steps < done:

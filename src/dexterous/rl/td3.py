@@ -24,7 +24,7 @@ import dexterous
 from dexterous.demos import Demonstration, episode_digests, load_folder
 from dexterous.rl.configs import OffPolicyConfig, TD3Config
 from dexterous.rl.episodes import Policy, run_episode
-from dexterous.rl.wrappers import ActionCoupling, DemoRestarts, Float32Observation
+from dexterous.rl.wrappers import ActionCoupling, DemoRestarts, Float32Observation, InPlayReward
 
 EVAL_SEED = 1_000_000
 """Evaluation episode i resets with EVAL_SEED + i: every evaluation sees the same starts,
@@ -61,20 +61,23 @@ class TD3Recipe:
         its run's --demos folder, which another machine or directory does not have)."""
         return load_folder(self.config.demos, env_id=self.env_id) if self.config.demos is not None else []
 
-    def make_env(self, restarts: bool, render_mode: str | None = None, **kwargs) -> gymnasium.Env:
-        """PenSpin → DemoRestarts (training with demos only) → ActionCoupling → float32."""
+    def make_env(self, training: bool, render_mode: str | None = None, **kwargs) -> gymnasium.Env:
+        """PenSpin → DemoRestarts (training with demos) → InPlayReward (training with
+        lost_object) → ActionCoupling → float32; evaluation sees the paper's reward."""
         config = self.config
         env = dexterous.make(self.env_id, render_mode=render_mode, **kwargs)
-        if restarts and self.demos:
+        if training and self.demos:
             env = DemoRestarts(env, self.demos, config.segment_len, config.p_demo, config.p_reset, config.decay,
                                rng=np.random.default_rng(config.seed))
+        if training and config.lost_object:
+            env = InPlayReward(env, config.lost_penalty)
         return Float32Observation(ActionCoupling(env, config.beta))
 
     def make_train_env(self) -> gymnasium.Env:
-        return self.make_env(restarts=True)
+        return self.make_env(training=True)
 
     def make_eval_env(self, render_mode: str | None = None, **kwargs) -> gymnasium.Env:
-        return self.make_env(restarts=False, render_mode=render_mode, **kwargs)
+        return self.make_env(training=False, render_mode=render_mode, **kwargs)
 
     def sources(self) -> dict[str, str]:
         """Digests of the demonstration episode files (none without demos)."""
