@@ -184,3 +184,18 @@ def test_the_efficiency_figure_plots_success_or_return_against_env_steps_per_rea
     assert points(axes[5], "TOPDM+ (1 of 3 seeds)") == ([10.0], [90.0]) and not axes[5].texts
     assert axes[5].get_ylabel() == "steps in hand (%), first 100 steps"
     assert draw_figure(results / "efficiency")[0].exists()
+
+
+def test_report_pairs_topdm_plus_with_paper_topdm_seed_by_seed_at_each_budget(results):
+    egg = "dexterous/EggHandOver-v1"
+    records = [plan(egg, "TOPDM 1/100", 0, 5.0, 0.0), plan(egg, "TOPDM 1/100", 1, 7.0, 1.0),
+               plan(egg, "TOPDM 1/100", 2, 3.0, 0.0), plan(egg, "TOPDM+ 1/100", 0, 9.0, 1.0),
+               dataclasses.replace(plan(egg, "TOPDM+ 1/100", 1, 6.0, 1.0), env_steps=800),
+               plan(egg, "TOPDM+ 1/33", 0, 9.0, 1.0)]  # no paper TOPDM 1/33 seed to pair it with
+    make_figure(results, "efficiency", records)
+    text = write_report(results).read_text()
+    section = text[text.index("## efficiency"):]
+    assert ("| EggHandOver | TOPDM+ 1/100 vs TOPDM 1/100 | 0, 1 | 1.50 (−1.00 to 4.00) | 1/2 | 2 / 1 | 0.90 |"
+            in section)  # seed 2 of paper TOPDM has no TOPDM+ twin; env steps (1000 + 800) / (1000 + 1000)
+    assert "TOPDM+ 1/33 vs" not in section
+    assert "TOPDM+ against paper TOPDM" not in text[:text.index("## efficiency")]  # figures without TOPDM+

@@ -16,7 +16,7 @@ from dexterous.catalog import entry
 from dexterous.experiments.configs import FIGURES, FigureConfig, seeds_text, task_name
 from dexterous.experiments.plots import draw_figure
 from dexterous.experiments.results import MANIFEST, RUNS, ResultsError, figure_dirs
-from dexterous.experiments.summary import FigureSummary, MethodSummary, distinct_runs, load_summary
+from dexterous.experiments.summary import FigureSummary, MethodSummary, distinct_runs, load_summary, pairings
 
 TABLE_HEADER = ("task", "method", "seeds finished", "final-step success (95% Wilson interval)",
                 "mean return (min to max)", "env steps per real step, mean",
@@ -115,7 +115,32 @@ def _section(summary: FigureSummary, png: str, svg: str, videos: list[str]) -> l
              *_video_line(videos),
              "| " + " | ".join(TABLE_HEADER) + " |", "|" + "---|" * len(TABLE_HEADER)]
     lines += ["| " + " | ".join(_row(cell)) + " |" for cell in summary.cells]
-    return lines + [""]
+    return lines + [""] + _pairing_table(summary)
+
+
+PAIRING_HEADER = ("task", "methods", "seeds paired", "return, TOPDM+ − TOPDM: mean (min to max)",
+                  "seeds TOPDM+ ≥ TOPDM", "final-step successes, TOPDM+ / TOPDM", "env steps, TOPDM+ ÷ TOPDM")
+
+
+def _pairing_table(summary: FigureSummary) -> list[str]:
+    """TOPDM+ against paper TOPDM seed by seed, where both have finished seeds."""
+    rows = []
+    for pair in pairings(summary):
+        if not pair.seeds:
+            continue
+        differences = pair.return_differences
+        successes = "–" if pair.successes is None else f"{pair.successes[0]} / {pair.successes[1]}"
+        rows.append((task_name(pair.task), f"{pair.ours.method.label} vs {pair.paper.method.label}",
+                     ", ".join(map(str, pair.seeds)),
+                     f"{_signed(sum(differences) / len(differences))} ({_signed(min(differences))} to "
+                     f"{_signed(max(differences))})",
+                     f"{sum(d >= 0 for d in differences)}/{len(differences)}", successes,
+                     f"{pair.env_steps_ratio:.2f}"))
+    if not rows:
+        return []
+    return ["TOPDM+ against paper TOPDM on the same reset seeds (each seed's two episodes start from the same "
+            "state):", "", "| " + " | ".join(PAIRING_HEADER) + " |", "|" + "---|" * len(PAIRING_HEADER),
+            *("| " + " | ".join(row) + " |" for row in rows), ""]
 
 
 def _row(cell: MethodSummary) -> tuple[str, ...]:

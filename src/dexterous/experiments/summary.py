@@ -115,6 +115,53 @@ class FigureSummary:
 
 
 
+@dataclass(frozen=True)
+class Pairing:
+    """TOPDM+ against paper TOPDM on one task at one budget, seed by seed.
+
+    Both plan the same reset seeds, so a seed's two episodes start from the same state and
+    their difference is free of the spread between seeds, which at 2–5 seeds hides a
+    consistent gap; env steps say what each spent, early-out included.
+    """
+
+    task: str
+    ours: MethodSummary
+    """TOPDM+ at this budget."""
+    paper: MethodSummary
+    """Paper TOPDM at the same budget (the same paper_fraction, or none)."""
+    seeds: tuple[int, ...]
+    """Seeds that both have finished."""
+    return_differences: tuple[float, ...]
+    """Per paired seed: TOPDM+'s return minus paper TOPDM's."""
+    successes: tuple[int, int] | None
+    """Final-step successes over the paired seeds: (TOPDM+, paper TOPDM); None on tasks without."""
+    env_steps_ratio: float | None
+    """TOPDM+'s env steps over paper TOPDM's, summed over the paired seeds; None without seeds."""
+
+
+def pairings(summary: FigureSummary) -> list[Pairing]:
+    """Every (task, TOPDM+ method) of the figure with its paper-TOPDM twin at the same budget."""
+    found = []
+    for ours in summary.cells:
+        if ours.method.planner != "topdm+":
+            continue
+        twins = [c for c in summary.cells if c.task == ours.task and c.method.planner == "topdm"
+                 and c.method.paper_fraction == ours.method.paper_fraction]
+        if len(twins) != 1:
+            continue
+        paper = twins[0]
+        by_seed = {r.seed: r for r in paper.runs}
+        pairs = [(r, by_seed[r.seed]) for r in ours.runs if r.seed in by_seed]
+        has_success = bool(pairs) and all(a.final_success is not None and b.final_success is not None for a, b in pairs)
+        found.append(Pairing(
+            task=ours.task, ours=ours, paper=paper, seeds=tuple(a.seed for a, _ in pairs),
+            return_differences=tuple(a.ret - b.ret for a, b in pairs),
+            successes=(int(sum(a.final_success for a, _ in pairs)), int(sum(b.final_success for _, b in pairs)))
+            if has_success else None,
+            env_steps_ratio=sum(a.env_steps for a, _ in pairs) / sum(b.env_steps for _, b in pairs) if pairs else None))
+    return found
+
+
 def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
     """The Wilson score interval of a success rate seen as successes of n (z 1.96: 95%).
 
