@@ -57,6 +57,10 @@ def test_budgets_scale_planning_seeds_and_training_together():
     (lambda: figure_config("fig2", "cpu", seeds=0), "seeds must be an integer ≥ 1, got 0"),
     (lambda: dataclasses.replace(SMALL, methods=(TOPDM, Method("TD3 + demos", "td3", demos_from="MPPI"))),
      "TD3 + demos restarts from 'MPPI', which is not a method of the figure"),
+    (lambda: Method("TD3 + demos", "td3", train_switches=(("lost_objects", True),)),
+     "TD3 + demos: train_switches set TD3 config fields of td3 methods only, got kind 'td3' and unknown fields: lost_objects"),
+    (lambda: Method("TOPDM", "plan", train_switches=(("lost_object", True),)),
+     "TOPDM: train_switches set TD3 config fields of td3 methods only, got kind 'plan'"),
 ])
 def test_bad_figure_requests_are_named(call, message):
     with pytest.raises(ValueError, match=message.replace("+", r"\+")):
@@ -197,7 +201,7 @@ def test_a_manifest_from_before_plan_steps_and_paper_fraction_reads_as_before(tm
     old = json.loads(manifest.read_text())
     del old["config"]["plan_steps"]
     for method in old["config"]["methods"]:
-        del method["paper_fraction"], method["switches"]
+        del method["paper_fraction"], method["switches"], method["train_switches"]
     manifest.write_text(json.dumps(old))
     assert reproduce(figure, tmp_path, parallel=False, progress=False).finished_before == 1
     with pytest.raises(ResultsError, match=r"other settings \(plan_steps differ"):
@@ -216,6 +220,18 @@ def test_a_figure_grows_by_seeds_and_methods_and_keeps_its_records(tmp_path):
         reproduce(redefined, tmp_path, parallel=False, progress=False)
     with pytest.raises(ResultsError, match=r"other settings \(seeds differ"):
         reproduce(dataclasses.replace(grown, seeds=1), tmp_path, parallel=False, progress=False)
+
+
+def test_fig5s_in_play_method_trains_on_topdm_plus_episodes_with_the_in_play_reward_and_the_papers_without(tmp_path):
+    from dexterous.experiments.runs import RunSpec, train_config
+    from dexterous.rl.configs import IN_PLAY
+
+    figure = figure_config("fig5", "cpu")
+    ours = train_config(figure, RunSpec(PEN_SPIN, figure.method("TD3 + TOPDM+ demos, in-play reward"), 1), tmp_path)
+    paper = train_config(figure, RunSpec(PEN_SPIN, figure.method("TD3 + demos"), 1), tmp_path)
+    assert (ours.lost_object, ours.lost_penalty) == (IN_PLAY["lost_object"], IN_PLAY["lost_penalty"]) == (True, 1.0)
+    assert Path(ours.demos).parts[-2:] == ("PenSpin", "topdmplus") and Path(paper.demos).parts[-2:] == ("PenSpin", "topdm")
+    assert not paper.lost_object and dataclasses.replace(ours, lost_object=False, lost_penalty=0.0, demos=paper.demos) == paper
 
 
 def test_the_efficiency_figure_sets_ni_from_the_papers_budget_per_real_step():

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from dexterous.catalog import entry
 from dexterous.contracts.configs import check_number
 from dexterous.planning.configs import PRESETS, VARIANTS, planner_definition
+from dexterous.rl.configs import IN_PLAY, TD3Config
 
 MethodKind = Literal["plan", "td3", "her"]
 
@@ -54,6 +55,10 @@ class Method:
     (TOPDM+ is ours and may improve) is never mixed with records of its earlier definition,
     while a change on other tasks leaves a figure's records alone."""
 
+    train_switches: tuple[tuple[str, Any], ...] = ()
+    """td3: training config fields this method sets over the paper's defaults (ours, e.g. the
+    in-play reward `rl.configs.IN_PLAY`), as (field, value) pairs; () is the paper's TD3."""
+
     @property
     def slug(self) -> str:
         """File-system name of the method: its label in lower case, symbols spelled out."""
@@ -70,6 +75,13 @@ class Method:
         if self.kind == "plan":
             switches = planner_switches(self.planner) if self.switches is None else self.switches
             object.__setattr__(self, "switches", tuple(tuple(pair) for pair in switches))
+        object.__setattr__(self, "train_switches", tuple(tuple(pair) for pair in self.train_switches))
+        if self.train_switches:
+            fields = {f.name for f in dataclasses.fields(TD3Config)}
+            unknown = sorted(name for name, _ in self.train_switches if name not in fields)
+            if self.kind != "td3" or unknown:
+                raise ValueError(f"{self.label}: train_switches set TD3 config fields of td3 methods only, got "
+                                 f"kind {self.kind!r} and unknown fields: {', '.join(unknown) or 'none'}")
 
 
 def planner_switches(planner: str, families: Collection[str] | None = None) -> tuple[tuple[str, Any], ...]:
@@ -199,6 +211,9 @@ TOPDM = Method("TOPDM", "plan", "topdm")
 MPPI_1 = Method("MPPI κ=1", "plan", "mppi", kappa=1.0)
 MPPI_20 = Method("MPPI κ=20", "plan", "mppi", kappa=20.0)
 TOPDM_PLUS = Method("TOPDM+", "plan", "topdm+")
+TD3_PLUS = Method("TD3 + TOPDM+ demos, in-play reward", "td3", demos_from="TOPDM+",
+                  train_switches=tuple(IN_PLAY.items()))
+"""Ours: TD3 restarting from TOPDM+'s episodes, trained on the in-play reward (evaluated on the paper's)."""
 HER = Method("HER", "her", her_variant="original")
 HER_NEW = Method("HER new", "her", her_variant="new")
 
@@ -243,9 +258,11 @@ _FIGURES: dict[str, dict[str, Any]] = {
         plan_steps=_two_hand_plan_steps(("dexterous/EggCatchUnderarm-v1", "dexterous/EggHandOver-v1")),
         paper={"dexterous/HandManipulatePenFull-v1|TOPDM": "≈83% success"}),
     "fig5": dict(
-        title="PenSpin: TOPDM, MPPI, TD3 and TD3 + demo restarts (return per 250 steps)",
+        title="PenSpin: TOPDM, MPPI, TD3 and TD3 + demo restarts (return per 250 steps), and ours: TOPDM+, "
+              "and TD3 restarting from it on the in-play reward",
         tasks=_PEN_SPIN,
-        methods=(TOPDM, MPPI_20, Method("TD3", "td3"), Method("TD3 + demos", "td3", demos_from="TOPDM")),
+        methods=(TOPDM, MPPI_20, Method("TD3", "td3"), Method("TD3 + demos", "td3", demos_from="TOPDM"),
+                 TOPDM_PLUS, TD3_PLUS),
         metrics=("return",),
         paper={"dexterous/PenSpin-v1|TD3 + demos": "median of 10 runs far above TOPDM, TD3 and MPPI"}),
     "appB": dict(

@@ -103,6 +103,6 @@ def train_config(figure: FigureConfig, spec: RunSpec, folder: Path) -> OffPolicy
         if method.demos_from is not None:
             demos = str((folder / plan_folder(spec.task, figure.method(method.demos_from))).resolve())
         return TD3Config(env_id=spec.task, steps=figure.budget.td3_steps, seed=spec.seed, beta=method.beta,
-                         demos=demos, **overrides)
+                         demos=demos, **overrides, **dict(method.train_switches))
     return HERConfig(env_id=spec.task, steps=figure.budget.her_steps, seed=spec.seed,
                      variant=method.her_variant, **overrides)

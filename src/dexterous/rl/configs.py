@@ -138,6 +138,13 @@ class TD3Config(OffPolicyConfig):
                              "steps the in-play reward finds the object out of play")
 
 
+IN_PLAY: dict[str, Any] = {"lost_object": True, "lost_penalty": 1.0}
+"""Ours: TD3's in-play training reward as the figures run it. A penalty of 1 per step out of
+play values a pen on the floor at −50 (γ 0.98), below holding it still (0), so a throw stops
+paying; in the manual run it replaced the paper reward's flick by a pen held for 239–244 of
+250 steps by 140k steps (README). Other penalties were not measured."""
+
+
 @dataclass(frozen=True)
 class HERConfig(OffPolicyConfig):
     """DDPG + HER ("future") on a goal task's Sparse twin, evaluated on the dense task (SPEC §5).
