@@ -77,6 +77,22 @@ def test_a_figure_copies_the_same_finished_episode_from_another_figure(tmp_path)
             == {(r.method, r.ret, r.env_steps, r.wall_s) for r in read_runs(first.folder)})
 
 
+def test_a_finished_episode_of_another_figure_replaces_the_same_unfinished_one(tmp_path):
+    from dexterous.experiments.runs import RunSpec, planner_config
+    from dexterous.mpc.driver import plan_episode
+
+    first = reproduce(dataclasses.replace(PAIR, methods=(TOPDM,)), tmp_path, parallel=False, progress=False)
+    shared = dataclasses.replace(figure_config("planners", "smoke"), plan_steps={EGG: 10})
+    spec = RunSpec(EGG, shared.method("TOPDM"), 0)
+    partial = tmp_path / "planners" / spec.path
+    partial.parent.mkdir(parents=True)
+    plan_episode(EGG, planner_config(shared, spec), 0, partial, planner_name="topdm", nthread=1, max_steps=3)
+    assert Demonstration.load(partial).num_steps == 3 and not Demonstration.load(partial).complete
+    reproduce(shared, tmp_path, parallel=False, progress=False, nthread=1, tasks=["EggHandOver"], methods=["topdm"])
+    (record,) = read_runs(first.folder)
+    assert partial.read_bytes() == (first.folder / record.path).read_bytes()
+
+
 def test_an_episode_of_another_planner_or_config_is_not_copied(tmp_path):
     reproduce(dataclasses.replace(PAIR, methods=(MPPI_20,)), tmp_path, parallel=False, progress=False)
     other = dataclasses.replace(PAIR, name="fig4", methods=(MPPI_1, Method("mod 1", "plan", "mod1")))

@@ -190,13 +190,19 @@ def _check_demos_are_coming(figure: FigureConfig, specs: list[RunSpec], records:
 
 
 def _reuse_finished_episode(figure: FigureConfig, spec: RunSpec, folder: Path) -> None:
-    """Copy the same finished episode from a sibling figure folder into spec.path, if one exists."""
+    """Copy the same finished episode from a sibling figure folder into spec.path, if one
+    exists, over an unfinished one there too: planning is deterministic, so that one is the
+    beginning of the same episode."""
     from dexterous.demos import DemoError, Demonstration
     from dexterous.mpc.driver import run_differences
 
     target = folder / spec.path
     if target.exists():
-        return
+        try:
+            if Demonstration.load(target).complete:
+                return
+        except DemoError:
+            return  # damaged: the driver names it
     config = planner_config(figure, spec)
     pattern = f"*/plans/{task_name(spec.task)}/*/episode_{spec.seed:04d}.npz"
     for candidate in sorted(folder.parent.glob(pattern)):
@@ -208,7 +214,7 @@ def _reuse_finished_episode(figure: FigureConfig, spec: RunSpec, folder: Path) -
             continue  # being written by another process, or damaged: plan it here instead
         if demo.complete and not run_differences(demo, spec.task, spec.seed, config, spec.method.planner):
             tqdm.write(f"{task_name(spec.task)} {spec.method.label} seed {spec.seed}: the same finished episode "
-                       f"is in {candidate}; copying it")
+                       f"is in {candidate}; copying it{' over the unfinished one here' if target.exists() else ''}")
             shutil.copy2(candidate, target)
             return
 
