@@ -109,6 +109,16 @@ def test_curves_draw_one_band_per_method(cli_runs, tmp_path, capsys):
         plot_runs([cli_runs / "plain"], tmp_path / "x.png", metric="success_rate")
 
 
+def test_curves_keep_the_in_play_reward_apart_from_the_papers_td3():
+    from dexterous.rl.configs import TD3Config
+    from dexterous.rl.curves import method_label
+
+    paper = TD3Config(demos="demos")
+    assert method_label(paper) == "TD3 + demos (β = 0.7)"
+    assert method_label(TD3Config(demos="demos", lost_object=True, lost_penalty=1.0)) == (
+        "TD3 + demos (β = 0.7, in-play reward, penalty 1)")
+
+
 def test_video_runs_a_trained_policy(cli_runs, tmp_path, capsys):
     video = tmp_path / "policy.mp4"
     assert main(["video", "--run", str(cli_runs / "demos0"), "--steps", "9", "--width", "64", "--height", "64",

@@ -1,7 +1,7 @@
 """Learning curves as the paper draws them: per method, the median over seeds with a min–max band.
 
-Runs are grouped into methods by their config (algorithm, demonstrations or not, β,
-HER variant); a method's band is over the evaluation steps all its runs have reached
+Runs are grouped into methods by their config (algorithm, demonstrations or not, β, the
+in-play reward, HER variant); a method's band is over the evaluation steps all its runs have reached
 (`bands.band`).
 """
 
@@ -21,7 +21,8 @@ from dexterous.rl.runs import read_config, read_evaluations
 def method_label(config: OffPolicyConfig) -> str:
     """The legend entry of a run: what distinguishes the paper's methods, not the seed."""
     if isinstance(config, TD3Config):
-        return f"TD3{' + demos' if config.demos else ''} (β = {config.beta:g})"
+        in_play = f", in-play reward, penalty {config.lost_penalty:g}" if config.lost_object else ""
+        return f"TD3{' + demos' if config.demos else ''} (β = {config.beta:g}{in_play})"
     return {"original": "HER", "new": "HER new"}[config.variant]
 
 
