@@ -113,7 +113,8 @@ class TaskEnv(gymnasium.Env, metaclass=ABCMeta):
         of play, beyond where the hands can work with it again.
 
         Only TOPDM+'s objective and TD3's optional in-play training reward read it, never
-        the task's reward, which stays the paper's. Tasks without an object to lose (Humanoid: its fall terminates) never lose one.
+        the task's reward, which stays the paper's. Tasks without an object to lose
+        (Humanoid: its fall terminates) never lose one.
         """
         return np.zeros(qpos.shape[0], dtype=bool)
 
