@@ -228,4 +228,5 @@ class CurvesCommand:
     out: Path = option("PNG")
     """The PNG to write."""
     metric: str = "mean_return"
-    """Evaluation field to plot (her: success_rate)."""
+    """Evaluation field to plot: mean_return; TD3 also mean_in_play_steps (steps with the object
+    in play), and with --lost-object mean_in_play_return (the reward it trains on); HER success_rate."""

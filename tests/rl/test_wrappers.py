@@ -2,6 +2,7 @@
 
 import collections
 import dataclasses
+from pathlib import Path
 
 import gymnasium
 import mujoco
@@ -230,6 +231,48 @@ def test_only_the_training_env_of_a_lost_object_config_has_the_in_play_reward(de
     assert shaped is not None and shaped.penalty == 1.0 and isinstance(shaped.env, DemoRestarts)
     assert find_wrapper(recipe.make_eval_env(), InPlayReward) is None  # evaluated on the paper's reward
     assert find_wrapper(TD3Recipe(TD3Config(demos=str(demo_folder))).make_train_env(), InPlayReward) is None
+
+
+def test_an_in_play_run_is_evaluated_on_its_training_reward_beside_the_papers_and_picks_its_best_by_it():
+    from dexterous.rl.episodes import run_episode
+    from dexterous.rl.td3 import EVAL_SEED, TD3Recipe
+
+    recipe = TD3Recipe(TD3Config(eval_episodes=1, lost_object=True, lost_penalty=3.0))
+    throw = lambda obs: np.ones(20, dtype=np.float32)  # noqa: E731 (flicks the pen out at step 4)
+    record = recipe.evaluate(throw)
+    assert 0 < record["in_play_steps"][0] < 250 and record["mean_in_play_steps"] == record["in_play_steps"][0]
+    # the same episode through the training env's reward, and through the paper's
+    trained_on = Float32Observation(ActionCoupling(InPlayReward(dexterous.make(PEN_SPIN), 3.0), recipe.config.beta))
+    assert record["in_play_returns"] == [float(run_episode(trained_on, throw, EVAL_SEED).rewards.sum())]
+    assert record["returns"] == [float(run_episode(recipe.make_eval_env(), throw, EVAL_SEED).rewards.sum())]
+    assert record["mean_in_play_return"] < record["mean_return"] - 3.0 * 200  # the lost steps cost the penalty
+    assert recipe.best_metric == "mean_in_play_return"
+    paper = TD3Recipe(TD3Config(eval_episodes=1))
+    assert paper.best_metric == "mean_return" and "mean_in_play_return" not in paper.evaluate(throw)
+
+
+class Saved:
+    """Stands for a model and its normaliser in save_best: writes its name where asked."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def save(self, path) -> None:
+        Path(path).write_text(self.name)
+
+
+def test_the_best_policy_is_chosen_by_the_runs_metric_among_the_records_that_have_it(tmp_path):
+    from dexterous.rl.checkpoints import save_best
+
+    def best(record, earlier) -> bool:
+        return save_best(tmp_path, Saved(str(record["steps"])), Saved("norm"), record, earlier, "mean_in_play_return")
+
+    before = {"steps": 0, "mean_return": 100.0}  # evaluated before the run had the metric
+    held = {"steps": 5, "mean_return": 10.0, "mean_in_play_return": 10.0}
+    thrown = {"steps": 10, "mean_return": 90.0, "mean_in_play_return": -200.0}
+    assert best(held, [before]) and not best(thrown, [before, held])
+    assert (tmp_path / "best" / "model.zip").read_text() == "5"
+    assert not best({**held, "steps": 15}, [before, held, thrown])  # ties keep the earlier
 
 
 def test_the_in_play_reward_refuses_a_task_without_a_lost_object_and_a_negative_penalty():

@@ -141,7 +141,7 @@ def inspect_demonstration(demo: Demonstration, window: int | None = None) -> Epi
         if quat is not None:
             quats.append(env.data.qpos[quat].copy())
         if t:
-            lost.append(bool(env.object_lost(env.data.qpos[None], env.goal[None])[0]))
+            lost.append(env.object_lost_now())
     lost_steps = np.flatnonzero(lost)
     turns = body_x_turns(np.array(quats)) if quats else np.zeros(demo.num_steps + 1)
     windows = (play_windows(demo.rewards, np.array(lost, dtype=bool), turns, window,

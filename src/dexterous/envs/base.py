@@ -118,6 +118,10 @@ class TaskEnv(gymnasium.Env, metaclass=ABCMeta):
         """
         return np.zeros(qpos.shape[0], dtype=bool)
 
+    def object_lost_now(self) -> bool:
+        """`object_lost` of the current state: what a wrapper or a probe asks after a step."""
+        return bool(self.object_lost(self.data.qpos[None].copy(), np.asarray(self.goal)[None])[0])
+
     def rest_offset(self, qpos: np.ndarray) -> np.ndarray:
         """(N,) distance (m) of the object from where the hand holds it at rest, for planners
         that keep it there (TOPDM+ on PenSpin); 0 for tasks without such a pose."""

@@ -30,25 +30,22 @@ from dexterous.rl.wrappers import DemoRestarts, RestartState, find_wrapper
 CHECKPOINT = "checkpoint"
 BEST = "best"
 """A run's folder with its best evaluated policy: model.zip, normalizer.pkl, evaluation.json."""
-BEST_METRIC = "mean_return"
-"""The evaluation field that picks the best policy (every algorithm's evaluation has it)."""
-
-
 def train_env(venv: VecNormalize) -> gymnasium.Env:
     """The training environment inside the VecEnv wrappers."""
     return venv.unwrapped.envs[0]
 
 
 def save_best(out: Path, model: TD3, venv: VecNormalize, record: dict[str, Any],
-              earlier: list[dict[str, Any]]) -> bool:
-    """Keep model as the run's best policy if its evaluation record beats every earlier one
-    (ties keep the earlier); True if it did.
+              earlier: list[dict[str, Any]], metric: str) -> bool:
+    """Keep model as the run's best policy if its evaluation record beats, by `metric`, every
+    earlier one that has it (ties keep the earlier); True if it did. Records written before
+    a run's metric existed (a run resumed across versions) take no part.
 
     Called before the record is appended to evaluations.jsonl, so a run killed in between
     evaluates again on resume and decides again; resuming redoes the evaluations after the
     checkpoint, and with them the same choices, so best/ ends as an uninterrupted run's.
     """
-    if any(e[BEST_METRIC] >= record[BEST_METRIC] for e in earlier):
+    if any(e[metric] >= record[metric] for e in earlier if metric in e):
         return False
     tmp = _fresh(out / (BEST + ".tmp"))
     model.save(tmp / "model.zip")  # SB3 leaves the replay buffer out

@@ -95,9 +95,7 @@ def evaluate_run(run_dir: str | Path, episodes: int = 10, steps: int = 1000, see
             def probe(e):
                 if writer is not None:
                     writer.append_data(e.render())
-                task = e.unwrapped
-                qpos = task.data.qpos[None]
-                return task.data.qpos[quat].copy(), bool(task.object_lost(qpos, task.goal[None])[0])
+                return e.unwrapped.data.qpos[quat].copy(), e.unwrapped.object_lost_now()
 
             episode = run_episode(env, policy, seed + i, steps, probe)
         quats = np.array([q for q, _ in episode.probes])

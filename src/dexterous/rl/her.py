@@ -84,6 +84,8 @@ class HERRecipe:
     """How an HERConfig becomes environments, a model and evaluations."""
 
     model_class = HerBaselinesTD3
+    best_metric = "mean_return"
+    """The best policy has the highest mean dense return (SB3's EvalCallback keeps the best mean reward)."""
 
     def __init__(self, config: HERConfig):
         self.config = config

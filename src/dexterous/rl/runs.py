@@ -14,7 +14,7 @@ Layout of a run directory::
       env.npz          the environment's exact Snapshot (mid-segment state included)
       ongoing.npz      DemoRestarts' main episode, when there is one
       state.json       RNG states (numpy global, torch, python, action space) and DemoRestarts' state
-    best/              the best evaluated policy so far (highest mean return; SB3's best_model):
+    best/              the best evaluated policy so far (highest recipe.best_metric; SB3's best_model):
                        model.zip (no replay buffer), normalizer.pkl, evaluation.json
 
 Training runs SB3's `learn` in chunks that end at every log, evaluation and checkpoint
@@ -71,6 +71,8 @@ class Recipe(Protocol):
     env_id: str
     """The registered id the policy is evaluated on."""
     model_class: type[TD3]
+    best_metric: str
+    """The evaluation field (higher is better) that picks the run's best policy."""
 
     def make_train_env(self) -> gymnasium.Env: ...
 
@@ -160,7 +162,7 @@ def train(config: OffPolicyConfig, out: str | Path, progress: bool = True,
         if steps % config.eval_every == 0 and steps not in evaluated:
             start = time.perf_counter()
             last = {"steps": steps, "time": time.strftime("%Y-%m-%dT%H:%M:%S"), **recipe.evaluate(policy)}
-            save_best(out, model, venv, last, history)  # before the record: see save_best
+            save_best(out, model, venv, last, history, recipe.best_metric)  # before the record: see save_best
             _record_evaluation(model, out, last)
             history.append(last)
             seconds["eval"] += time.perf_counter() - start

@@ -86,10 +86,31 @@ class TD3Recipe:
     def make_model(self, env: VecEnv) -> TD3:
         return TD3("MlpPolicy", env, **td3_kwargs(self.config, env.action_space.shape[0]))
 
+    @property
+    def best_metric(self) -> str:
+        """The evaluation figure the best policy maximises: the paper's return, or with
+        lost_object (ours) the in-play return the run trains on. The paper's return pays a
+        throw, and picking by it shipped a throw from a run that had learned to hold the pen."""
+        return "mean_in_play_return" if self.config.lost_object else "mean_return"
+
     def evaluate(self, policy: Policy) -> dict[str, Any]:
-        """Mean return of eval_episodes full episodes of the deterministic policy (no restarts)."""
+        """Over eval_episodes full episodes of the deterministic policy (no restarts): the mean
+        return (the paper's reward), the steps after which the object was in play, and with
+        lost_object the in-play return (the training reward: −lost_penalty at those steps)."""
         if self._eval_env is None:
             self._eval_env = self.make_eval_env()
-        returns = [float(run_episode(self._eval_env, policy, EVAL_SEED + i).rewards.sum())
-                   for i in range(self.config.eval_episodes)]
-        return {"mean_return": float(np.mean(returns)), "returns": returns}
+        episodes = [run_episode(self._eval_env, policy, EVAL_SEED + i, probe=_object_lost)
+                    for i in range(self.config.eval_episodes)]
+        lost = [np.array(e.probes[1:len(e.rewards) + 1], dtype=bool) for e in episodes]
+        returns = [float(e.rewards.sum()) for e in episodes]
+        record = {"mean_return": float(np.mean(returns)), "returns": returns,
+                  "mean_in_play_steps": float(np.mean([np.sum(~x) for x in lost])),
+                  "in_play_steps": [int(np.sum(~x)) for x in lost]}
+        if self.config.lost_object:
+            in_play = [float(np.where(x, -self.config.lost_penalty, e.rewards).sum()) for e, x in zip(episodes, lost)]
+            record.update(mean_in_play_return=float(np.mean(in_play)), in_play_returns=in_play)
+        return record
+
+
+def _object_lost(env: gymnasium.Env) -> bool:
+    return env.unwrapped.object_lost_now()
