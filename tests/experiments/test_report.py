@@ -18,10 +18,10 @@ from dexterous.experiments.results import MANIFEST, ResultsError
 def test_report_tables_quote_the_records_and_the_paper(results):
     text = write_report(results).read_text()
     assert "| " + " | ".join(TABLE_HEADER) + " |" in text
-    assert "| HandManipulateBlockFull | TOPDM | 3/3 | 67% (2/3; 21–94%) | 3.00 (1.00 to 6.00) | 13 | – | ≈100% success |" in text
-    assert "| HandManipulateBlockFull | HER new | 3/3 | 33% (1/3; 6–79%) | 5.00 (2.00 to 9.00) | – | – | ≤15% success |" in text
+    assert "| HandManipulateBlockFull | TOPDM | 3/3 | 67% (2/3; 21–94%) | 3.00, 2.00 (1.00 to 6.00) | 13 | – | ≈100% success |" in text
+    assert "| HandManipulateBlockFull | HER new | 3/3 | 33% (1/3; 6–79%) | 5.00, 4.00 (2.00 to 9.00) | – | – | ≤15% success |" in text
     assert "| HandManipulatePenFull | MPPI κ=1 | 0/3 | – | – | – | – | ≤15% success |" in text
-    assert "| PenSpin | MPPI κ=20 | 1/3 | – | 1.50 (1.50 to 1.50) | 4 | 0.01 per step | – |" in text
+    assert "| PenSpin | MPPI κ=20 | 1/3 | – | 1.50, 1.50 (1.50 to 1.50) | 4 | 0.01 per step | – |" in text
     assert "| PenSpin | TOPDM |" not in text.split("## appB")[1]  # hidden: demonstrations only
     assert "Budget: smoke" in text and "| mujoco |" in text and "CPUs" in text
     assert "![fig2](fig2/fig2.png)" in text
@@ -35,9 +35,9 @@ def test_report_tables_show_the_objects_play_where_the_records_hold_it(results):
         plan(spin, "TOPDM+", 2, 0.0, None),  # recorded before the play was kept, its episode not at hand
         dataclasses.replace(plan(egg, "TOPDM+", 0, 20.0, 1.0), in_hand=73, turns=3.0)])
     text = write_report(results).read_text().split("## planners")[1]
-    assert ("| PenSpin | TOPDM+ | 3/3 | – | 50.00 (0.00 to 100.00) | 4 | 245.0/250 in hand, 0.12 turns, 0.20 per step "
+    assert ("| PenSpin | TOPDM+ | 3/3 | – | 50.00, 50.00 (0.00 to 100.00) | 4 | 245.0/250 in hand, 0.12 turns, 0.20 per step "
             "(in hand, turns: 2 of 3 runs) | – |") in text
-    assert "| EggHandOver | TOPDM+ | 1/3 | 100% (1/1; 21–100%) | 20.00 (20.00 to 20.00) | 13 | 73.0/75 in hand | – |" in text
+    assert "| EggHandOver | TOPDM+ | 1/3 | 100% (1/1; 21–100%) | 20.00, 20.00 (20.00 to 20.00) | 13 | 73.0/75 in hand | – |" in text
 
 
 def test_report_skips_a_blank_trailing_line_of_the_records(results):
@@ -51,7 +51,7 @@ def test_report_skips_a_blank_trailing_line_of_the_records(results):
 def test_report_writes_negative_returns_with_a_minus_sign(results):
     make_figure(results, "fig5", [plan("dexterous/PenSpin-v1", "MPPI κ=20", s, r, None)
                                   for s, r in ((0, -110.614), (1, -49.5), (2, 3.0))])
-    assert "| PenSpin | MPPI κ=20 | 3/3 | – | \u221252.37 (\u2212110.61 to 3.00) | 4 | \u22120.21 per step | – |" in write_report(results).read_text()
+    assert "| PenSpin | MPPI κ=20 | 3/3 | – | \u221252.37, \u221249.50 (\u2212110.61 to 3.00) | 4 | \u22120.21 per step | – |" in write_report(results).read_text()
 
 
 def test_report_totals_count_an_episode_shared_by_figures_once(results):
@@ -137,7 +137,7 @@ def test_report_says_which_tasks_a_figure_plans_for_fewer_steps(results):
     text = whole.split("## fig3")[1]
     assert ("Planned for 50 steps, final-step success measured at step 50: EggHandOver, BlockHandOver, "
             "PenHandOver, EggCatchUnderarm, EggCatchOverarm, TwoEggCatchUnderArm.") in text
-    assert "| EggHandOver | TOPDM | 1/3 | 100% (1/1; 21–100%) | 20.00 (20.00 to 20.00) | 20 | – | ≈100% success at step 50 |" in text
+    assert "| EggHandOver | TOPDM | 1/3 | 100% (1/1; 21–100%) | 20.00, 20.00 (20.00 to 20.00) | 20 | – | ≈100% success at step 50 |" in text
     assert "Planned for" not in whole.split("## fig3")[0]  # fig2 plans whole episodes
 
 

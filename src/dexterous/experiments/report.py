@@ -19,7 +19,7 @@ from dexterous.experiments.results import MANIFEST, RUNS, ResultsError, figure_d
 from dexterous.experiments.summary import FigureSummary, MethodSummary, distinct_runs, load_summary, pairings
 
 TABLE_HEADER = ("task", "method", "seeds finished", "final-step success (95% Wilson interval)",
-                "mean return (min to max)", "env steps per real step, mean",
+                "return: mean, median (min to max)", "env steps per real step, mean",
                 "object play, means (PenSpin: turns, reward per step)", "paper")
 
 
@@ -150,7 +150,8 @@ def _row(cell: MethodSummary) -> tuple[str, ...]:
         low, high = cell.success_interval
         success = f"{100 * cell.success:.0f}% ({cell.successes}/{cell.finished}; {100 * low:.0f}–{100 * high:.0f}%)"
     returns = ("–" if cell.mean_return is None else
-               f"{_signed(cell.mean_return)} ({_signed(cell.min_return)} to {_signed(cell.max_return)})")
+               f"{_signed(cell.mean_return)}, {_signed(cell.median_return)} "
+               f"({_signed(cell.min_return)} to {_signed(cell.max_return)})")
     per_step = "–" if cell.env_steps_per_step is None else f"{cell.env_steps_per_step:,.0f}"
     return (task_name(cell.task), cell.method.label, f"{cell.finished}/{cell.planned}", success, returns,
             per_step, _play(cell), cell.paper or "–")

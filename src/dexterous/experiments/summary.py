@@ -41,6 +41,9 @@ class MethodSummary:
     """How many finished runs succeeded at their final step; None where success is."""
     mean_return: float | None
     """Mean return over finished runs; None without finished runs."""
+    median_return: float | None
+    """Median return over finished runs (the paper's curves are medians over runs); None without
+    finished runs."""
     min_return: float | None
     """Lowest return over finished runs (the band's lower end); None without finished runs."""
     max_return: float | None
@@ -239,6 +242,7 @@ def _cell(figure: FigureConfig, task: str, method: Method, runs: list[RunRecord]
         success=float(np.mean(successes)) if successes else None,
         successes=int(np.sum(successes)) if successes else None,
         mean_return=float(np.mean(returns)) if runs else None,
+        median_return=float(np.median(returns)) if runs else None,
         min_return=min(returns) if runs else None, max_return=max(returns) if runs else None,
         curves=_curves(runs),
         steps=planner_config(figure, RunSpec(task, method, 0)).episode_length if method.kind == "plan" else None,
