@@ -68,6 +68,24 @@ def test_early_out_counts_only_the_simulated_steps_and_plans_the_same():
     assert all(np.array_equal(a.actions, b.actions) for a, b in zip(stopped, full))  # nothing it skips is scored
 
 
+def test_spend_budget_iterates_on_until_the_env_steps_early_out_saved_are_spent():
+    stopping = dataclasses.replace(PLUS, early_out=True)
+    spending = dataclasses.replace(stopping, spend_budget=True)
+    nominal, iteration = SMALL.iterations * SMALL.n_samples * SMALL.horizon, SMALL.n_samples * SMALL.horizon
+    saved, spent = (_plans(config, LosingEvaluator(ACTION_SIZE, threshold=0.0), 4) for config in (stopping, spending))
+    assert all(p.env_steps < nominal for p in saved) and saved[0].env_steps < nominal - iteration
+    assert all(nominal - iteration < p.env_steps <= nominal for p in spent)  # what is left is under an iteration
+    assert all(p.iterations >= SMALL.iterations for p in spent) and spent[0].iterations > SMALL.iterations
+    assert np.array_equal(spent[0].best_scores[:SMALL.iterations], saved[0].best_scores)  # the same draws first
+    assert spent[0].score >= saved[0].score
+    # with nothing saved there is nothing to spend: the paper's budget and plans exactly
+    unsaved = _plans(dataclasses.replace(PLUS, spend_budget=True), LosingEvaluator(ACTION_SIZE), 3)
+    assert all(np.array_equal(a.actions, b.actions) and a.env_steps == b.env_steps == nominal
+               for a, b in zip(unsaved, _plans(PLUS, LosingEvaluator(ACTION_SIZE), 3)))
+    with pytest.raises(ValueError, match="spend_budget must be a bool"):
+        dataclasses.replace(PLUS, spend_budget=1)
+
+
 def test_an_evaluator_without_play_is_refused_by_name():
     with pytest.raises(TypeError, match="TrackingEvaluator.evaluate takes no play/early_out arguments"):
         _plans(PLUS, TrackingEvaluator(np.zeros((10, ACTION_SIZE))), 1)

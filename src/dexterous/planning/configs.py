@@ -113,6 +113,12 @@ class TOPDMConfig:
     stopping at the first that keeps it in play. A schedule spreads its iterations by time,
     not by need, and a step at which the object is about to be lost is where more search
     pays. The extra env steps are counted like any others. 0: never (the paper's)."""
+    spend_budget: bool = False
+    """TOPDM+: after the schedule's iterations, iterate on while one more whole iteration
+    (N·τ env steps) still fits in the step's nominal budget Ni(t)·N·τ, so the env steps that
+    early_out and plan_to_end save are spent on more search instead of left unused. The
+    step then simulates between its nominal budget less one iteration and the nominal
+    budget, and is compared with the paper's TOPDM at equal env steps. Off: the paper's."""
 
     def __post_init__(self) -> None:
         for name in ("horizon", "n_samples", "iterations", "episode_length"):
@@ -126,7 +132,8 @@ class TOPDMConfig:
         check_number("kappa", self.kappa, 0.0, math.inf, low_open=True, high_open=True)
         check_choice("schedule", self.schedule, SCHEDULES)
         check_choice("selection", self.selection, SELECTIONS)
-        for name in ("carry_over", "lost_object", "early_out", "keep_plan", "elite_memory", "plan_to_end"):
+        for name in ("carry_over", "lost_object", "early_out", "keep_plan", "elite_memory", "plan_to_end",
+                     "spend_budget"):
             check_flag(name, getattr(self, name))
         check_number("lost_penalty", self.lost_penalty, 0.0, math.inf, high_open=True)
         check_number("rest_weight", self.rest_weight, 0.0, math.inf, high_open=True)

@@ -76,7 +76,8 @@ class PlanStep(NamedTuple):
     score: that sequence's score (−inf if every evaluated rollout diverged).
     best_scores: (I,) best-ever score after each iteration; never decreases.
     iterations: I, the iterations run at this step: the schedule's Ni(t), and any rescue
-        iterations (TOPDM+'s rescue_iterations) after them.
+        iterations (TOPDM+'s rescue_iterations) or iterations that spend the env steps
+        early-out saved (spend_budget) after them.
     env_steps: environment steps simulated at this step: I·N·τ, fewer with early_out or
         plan_to_end.
     """
@@ -190,7 +191,9 @@ class Planner:
         best_scores = []
         env_steps = 0
         i = 0
-        while i < n_iterations or (best.loses and i < n_iterations + cfg.rescue_iterations):
+        budget = n_iterations * cfg.n_samples * scored
+        while (i < n_iterations or (best.loses and i < n_iterations + cfg.rescue_iterations)
+               or (cfg.spend_budget and env_steps + cfg.n_samples * scored <= budget)):
             self._perturb(population, low, high)
             if i == 0 and carried is not None:
                 population[0] = carried  # the plan itself is scored beside its noisy copies
