@@ -30,6 +30,8 @@ from dexterous.rl.wrappers import DemoRestarts, RestartState, find_wrapper
 CHECKPOINT = "checkpoint"
 BEST = "best"
 """A run's folder with its best evaluated policy: model.zip, normalizer.pkl, evaluation.json."""
+
+
 def train_env(venv: VecNormalize) -> gymnasium.Env:
     """The training environment inside the VecEnv wrappers."""
     return venv.unwrapped.envs[0]

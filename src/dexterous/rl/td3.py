@@ -101,11 +101,11 @@ class TD3Recipe:
             self._eval_env = self.make_eval_env()
         episodes = [run_episode(self._eval_env, policy, EVAL_SEED + i, probe=_object_lost)
                     for i in range(self.config.eval_episodes)]
-        lost = [np.array(e.probes[1:len(e.rewards) + 1], dtype=bool) for e in episodes]
+        lost = [np.array(e.probes[1:], dtype=bool) for e in episodes]
         returns = [float(e.rewards.sum()) for e in episodes]
+        in_play_steps = [int(np.sum(~x)) for x in lost]
         record = {"mean_return": float(np.mean(returns)), "returns": returns,
-                  "mean_in_play_steps": float(np.mean([np.sum(~x) for x in lost])),
-                  "in_play_steps": [int(np.sum(~x)) for x in lost]}
+                  "mean_in_play_steps": float(np.mean(in_play_steps)), "in_play_steps": in_play_steps}
         if self.config.lost_object:
             in_play = [float(np.where(x, -self.config.lost_penalty, e.rewards).sum()) for e, x in zip(episodes, lost)]
             record.update(mean_in_play_return=float(np.mean(in_play)), in_play_returns=in_play)
