@@ -176,7 +176,7 @@ def _reproduce(args: argparse.Namespace) -> None:
     folder = out.out or Path("results") / run.budget
     summary = reproduce(run.figure_config(), folder, address=out.address, parallel=False if out.no_ray else None,
                         max_runs=run.max_runs, nthread=run.threads or None, tasks=run.tasks, methods=run.methods,
-                        progress=not out.no_progress)
+                        progress=not out.no_progress, retire=run.retire_redefined)
     print(summary)
     for path in [*draw_figure(summary.folder), *([] if out.no_videos else write_side_by_side(summary.folder))]:
         print(f"wrote {path}")

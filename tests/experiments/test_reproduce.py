@@ -243,6 +243,9 @@ def test_the_efficiency_figure_sets_ni_from_the_papers_budget_per_real_step():
     per_step = {key: c.n_samples * c.horizon * c.iterations for key, c in steps.items()}
     assert per_step[(egg, "TOPDM 1/100")] == 4_000 and per_step[(egg, "TOPDM 1/33")] == 12_000  # paper: 400,000
     assert per_step[(spin, "TOPDM 1/100")] == 64_000  # paper: 6.4M
+    assert per_step[(spin, "TOPDM+ 1/100")] == 64_000  # the same budget, split at the paper's N : Ni
+    assert (steps[(spin, "TOPDM+ 1/100")].n_samples, steps[(spin, "TOPDM+ 1/100")].iterations) == (400, 8)
+    assert (steps[(spin, "TOPDM 1/100")].n_samples, steps[(spin, "TOPDM 1/100")].iterations) == (100, 32)
     assert steps[(spin, "TOPDM+ 1/100")].episode_length == 100 and steps[(egg, "TOPDM+ 1/100")].episode_length == 75
     assert steps[(egg, "TOPDM+ 1/33")].lost_object and not steps[(egg, "TOPDM 1/33")].lost_object
     smoke = figure_config("efficiency", "smoke")
@@ -292,3 +295,48 @@ def test_a_figure_keeps_its_records_when_a_planner_changes_on_another_familys_ta
     monkeypatch.setitem(FAMILY_SWITCHES["topdm+"], "one_hand_manipulate", {"keep_plan": True})
     with pytest.raises(ResultsError, match=r"other settings \(methods TOPDM\+ differ"):
         reproduce(rebuilt(), tmp_path, parallel=False, progress=False, methods=["TOPDM"])
+
+
+def test_retire_redefined_moves_a_redefined_methods_runs_aside_and_runs_them_again(tmp_path, monkeypatch):
+    figure = dataclasses.replace(SMALL, methods=(TOPDM, TOPDM_PLUS), tasks=(BLOCK,))
+    reproduce(figure, tmp_path, parallel=False, progress=False)
+    folder = tmp_path / "fig2"
+    before = {r.key: r for r in read_runs(folder)}
+    plus_plan = folder / before[BLOCK, "TOPDM+", 0].path
+    old_manifest = json.loads((folder / MANIFEST).read_text())
+
+    def rebuilt() -> FigureConfig:  # the figure as defined after the change
+        return dataclasses.replace(figure, methods=(TOPDM, Method("TOPDM+", "plan", "topdm+")))
+
+    monkeypatch.setitem(FAMILY_SWITCHES["topdm+"], "one_hand_manipulate", {"keep_plan": True})
+    with pytest.raises(ResultsError, match=r"methods TOPDM\+ differ.*use --retire-redefined"):
+        reproduce(rebuilt(), tmp_path, parallel=False, progress=False)
+    summary = reproduce(rebuilt(), tmp_path, parallel=False, progress=False, retire=True)
+    assert (summary.retired, summary.finished_before, summary.runs) == (1, 1, 2)
+    (retired,) = (folder / "retired").iterdir()
+    assert read_runs(retired) == [before[BLOCK, "TOPDM+", 0]]  # kept, with its episode file
+    assert json.loads((retired / MANIFEST).read_text()) == old_manifest
+    assert (retired / before[BLOCK, "TOPDM+", 0].path).exists()
+    after = {r.key: r for r in read_runs(folder)}
+    assert after[BLOCK, "TOPDM", 0] == before[BLOCK, "TOPDM", 0]  # the unchanged method's run stays
+    assert plus_plan.exists()  # planned again under the new definition
+    assert reproduce(rebuilt(), tmp_path, parallel=False, progress=False, retire=True).retired == 0
+
+
+def test_retiring_a_planner_retires_the_runs_trained_from_its_demonstrations(tmp_path, monkeypatch):
+    from dexterous.experiments.results import retire_redefined, write_runs
+
+    demos = Method("TD3 + TOPDM+ demos", "td3", demos_from="TOPDM+")
+    figure = dataclasses.replace(SMALL, methods=(TOPDM, TOPDM_PLUS, demos), tasks=(BLOCK,))
+    reproduce(figure, tmp_path, parallel=False, progress=False, methods=["TOPDM", "TOPDM+"])
+    folder = tmp_path / "fig2"
+    trained = dataclasses.replace(read_runs(folder)[0], method=demos.label, kind="td3",
+                                  path=runs_of(figure)[2].path)
+    (folder / trained.path).mkdir(parents=True)
+    write_runs(folder, [*read_runs(folder), trained])
+    monkeypatch.setitem(FAMILY_SWITCHES["topdm+"], "one_hand_manipulate", {"keep_plan": True})
+    rebuilt = dataclasses.replace(figure, methods=(TOPDM, Method("TOPDM+", "plan", "topdm+"), demos))
+    assert sorted(r.method for r in retire_redefined(tmp_path, rebuilt)) == ["TD3 + TOPDM+ demos", "TOPDM+"]
+    assert [r.method for r in read_runs(folder)] == ["TOPDM"]
+    (retired,) = (folder / "retired").iterdir()
+    assert (retired / trained.path).is_dir() and not (folder / trained.path).exists()

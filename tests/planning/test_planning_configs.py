@@ -14,6 +14,7 @@ from dexterous.planning.configs import (
     planner_definition,
     preset,
     variant,
+    with_budget,
 )
 
 
@@ -59,6 +60,7 @@ def test_every_field_is_documented():
         ),
         ("schedule", "linear", "schedule must be one of 'decreasing', 'constant', got 'linear'"),
         ("carry_over", 1, "carry_over must be a bool, got 1"),
+        ("samples_per_iteration", 0.0, "samples_per_iteration must be a finite number > 0, got 0.0"),
     ],
 )
 def test_invalid_fields_are_named_with_their_range(field, value, message):
@@ -211,8 +213,8 @@ def test_topdm_plus_family_switches_keep_plan_on_penspin_and_white_noise_on_one_
             False, False, True, "decreasing")
     assert (pen.noise_exponent, egg.noise_exponent, block.noise_exponent) == (2.0, 2.0, 0.0)
     assert preset("cpu", "HandManipulatePenFull-v1", "topdm+").noise_exponent == 0.0
-    assert dataclasses.replace(pen, keep_plan=False, elite_memory=False, plan_to_end=True,
-                               schedule="decreasing") == dataclasses.replace(
+    assert dataclasses.replace(pen, keep_plan=False, elite_memory=False, plan_to_end=True, schedule="decreasing",
+                               samples_per_iteration=None, n_samples=100, iterations=3) == dataclasses.replace(
         preset("cpu", "PenSpin-v1", "topdm"), lost_object=True, lost_penalty=5.0, rest_weight=20.0, early_out=True,
         noise_exponent=2.0, plan_to_end=True)
     for name in ("topdm", "mppi"):  # the paper's planners on PenSpin stay the paper's
@@ -230,3 +232,27 @@ def test_every_family_switch_names_a_family_and_a_config_field():
         for family, switches in families.items():
             assert family in {e.family for e in ENTRIES}, family
             assert set(switches) <= fields, set(switches) - fields
+
+
+def test_with_budget_sets_ni_for_the_papers_n_or_splits_n_and_ni_in_a_proportion():
+    paper = preset("paper", "PenSpin-v1")
+    assert (paper.n_samples, paper.iterations) == (4000, 80)  # N : Ni = 50
+    hundredth = paper.n_samples * paper.iterations / 100
+    topdm = with_budget(preset("cpu", "PenSpin-v1"), hundredth)
+    assert (topdm.n_samples, topdm.iterations) == (100, 32)  # the paper's way: N stays, Ni falls
+    plus = with_budget(preset("cpu", "PenSpin-v1", "topdm+"), hundredth)
+    assert (plus.n_samples, plus.iterations) == (400, 8)  # N and Ni each fall by √100
+    assert with_budget(plus, paper.n_samples * paper.iterations) == dataclasses.replace(plus, n_samples=4000,
+                                                                                        iterations=80)
+    assert with_budget(plus, 10).iterations == 1  # at least one iteration, the budget then in N
+    assert with_budget(plus, 10).n_samples == 10
+
+
+def test_topdm_plus_divides_the_cpu_budget_on_penspin_in_the_papers_proportion():
+    topdm, plus = (preset("cpu", "PenSpin-v1", name) for name in ("topdm", "topdm+"))
+    assert (plus.n_samples, plus.iterations) == (150, 2)
+    assert plus.n_samples * plus.iterations == topdm.n_samples * topdm.iterations  # the same budget
+    assert preset("paper", "PenSpin-v1", "topdm+").n_samples == 4000
+    assert preset("smoke", "PenSpin-v1", "topdm+").n_samples == preset("smoke", "PenSpin-v1").n_samples
+    egg = preset("cpu", "EggHandOver-v1", "topdm+")
+    assert egg.samples_per_iteration is None and egg.n_samples == 100

@@ -23,6 +23,12 @@ from dexterous.rl.configs import IN_PLAY, TD3Config
 MethodKind = Literal["plan", "td3", "her"]
 
 
+def method_slug(label: str) -> str:
+    """File-system name of a method: its label in lower case, symbols spelled out."""
+    text = label.lower().replace("κ", "kappa").replace("β", "beta").replace("+", "plus")
+    return re.sub(r"[^a-z0-9.]+", "_", text).strip("_")
+
+
 @dataclass(frozen=True)
 class Method:
     """One line of a figure's legend."""
@@ -61,9 +67,8 @@ class Method:
 
     @property
     def slug(self) -> str:
-        """File-system name of the method: its label in lower case, symbols spelled out."""
-        text = self.label.lower().replace("κ", "kappa").replace("β", "beta").replace("+", "plus")
-        return re.sub(r"[^a-z0-9.]+", "_", text).strip("_")
+        """File-system name of the method (`method_slug`)."""
+        return method_slug(self.label)
 
     def __post_init__(self) -> None:
         if self.kind not in ("plan", "td3", "her"):
@@ -334,6 +339,10 @@ class ReproduceRun:
     threads: int = 0
     """With --no-ray: physics threads per run (0: all cores), e.g. 1 per process when several
     processes share the machine."""
+    retire_redefined: bool = False
+    """Before running: move the runs of methods redefined since they were recorded (e.g.
+    TOPDM+ changed on one task family), their files and the runs trained from their
+    demonstrations, into FIGURE/retired/TIME/, so they are run again under today's definition."""
 
     def __post_init__(self) -> None:
         for name in ("seeds", "max_runs"):

@@ -10,6 +10,8 @@ Layout (one folder per figure under the results directory)::
       plans/<task>/<method>/episode_0000.npz …   planned episodes (dexterous.demos format)
       train/<task>/<method>/seed_0/ …            training runs (dexterous.rl run directories)
       <figure>.png, <figure>.svg, videos/        made from the records by `dexterous report`
+      retired/<time>/     runs of methods redefined since (`retire_redefined`), with the
+                          manifest they were made under
 
 `<task>` is the environment name without namespace and version, `<method>` the method's
 slug. The records are the raw per-run results: every table and figure is recomputed from
@@ -18,21 +20,26 @@ them, never edited by hand.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
+import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dexterous.contracts.configs import field_defaults
 from dexterous.contracts.files import machine, versions, write_atomically
-from dexterous.experiments.configs import FigureConfig, Method, planner_switches, switch_concerns, task_families
+from dexterous.experiments.configs import (FigureConfig, Method, method_slug, planner_switches, switch_concerns,
+                                           task_families, task_name)
 
 FORMAT = "dexterous.experiments"
 VERSION = 1
 MANIFEST = "manifest.json"
 RUNS = "runs.jsonl"
+RETIRED = "retired"
 PACKAGES = ("dexterous", "mujoco", "numpy", "gymnasium", "stable-baselines3", "torch")
 
 
@@ -128,9 +135,11 @@ def _checked_figure_dir(root: str | Path, figure: FigureConfig) -> tuple[Path, d
     stored = with_added_fields(manifest["config"])
     differ = _changes_to_records(stored, config, read_runs(folder))
     if differ:
+        hint = ("--retire-redefined to move the redefined methods' runs aside and run them again, or "
+                if differ[0].startswith("methods") and len(differ) == 1 else "")
         raise ResultsError(f"{folder} holds {figure.name} results made with other settings "
                            f"({', '.join(differ)} differ, e.g. budget {stored['budget']['name']!r}); "
-                           "use another --out directory")
+                           f"use {hint}another --out directory")
     return folder, config, manifest
 
 
@@ -149,6 +158,46 @@ def _changes_to_records(stored: dict[str, Any], config: dict[str, Any], records:
     if (config["seeds"] or config["budget"]["seeds"]) < (stored["seeds"] or stored["budget"]["seeds"]):
         differ.append("seeds")
     return sorted(differ)
+
+
+def retire_redefined(root: str | Path, figure: FigureConfig) -> list[RunRecord]:
+    """Move out of figure's folder under root what its methods no longer describe, and
+    return the records moved.
+
+    A (task, method) is redefined where `_redefined` says so for that task, or where its
+    runs were trained from a redefined method's demonstrations on it. Its records, its
+    plans and training runs (partial ones included: they were made under the old
+    definition) go to <figure>/retired/<time>/ with the manifest they were made under;
+    nothing is deleted. Other changes (budget, metrics, plan_steps, seeds) are not retired:
+    `figure_dir` still refuses them.
+    """
+    folder = Path(root) / figure.name
+    if not (folder / MANIFEST).exists():
+        return []
+    manifest = read_manifest(folder)
+    stored = with_added_fields(manifest["config"])
+    methods = {m["label"]: m for m in json.loads(json.dumps(figure.to_json()))["methods"]}
+    stale = {(task, m["label"]) for m in stored["methods"] for task in stored["tasks"]
+             if _redefined(m, methods.get(m["label"]), {task})}
+    stale |= {(task, m.label) for m in figure.methods if m.demos_from for task in stored["tasks"]
+              if (task, m.demos_from) in stale}
+    if not stale:
+        return []
+    retired_dir = folder / RETIRED / time.strftime("%Y%m%dT%H%M%S")
+    retired_dir.mkdir(parents=True)
+    with _runs_locked(folder):
+        records = read_runs(folder)
+        retired = [r for r in records if (r.task, r.method) in stale]
+        write_runs(retired_dir, retired)
+        write_runs(folder, [r for r in records if (r.task, r.method) not in stale])
+    write_atomically(retired_dir / MANIFEST, json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
+    for task, label in sorted(stale):
+        for kind in ("plans", "train"):
+            files = Path(kind) / task_name(task) / method_slug(label)
+            if (folder / files).exists():
+                (retired_dir / files).parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(folder / files, retired_dir / files)
+    return retired
 
 
 def _redefined(stored: dict[str, Any], method: dict[str, Any] | None, recorded: set[str]) -> bool:
@@ -228,13 +277,19 @@ def record_run(folder: str | Path, record: RunRecord) -> list[RunRecord]:
     figure folder (e.g. one per task with --tasks) would otherwise each write back only the
     records they knew of and drop the other's.
     """
-    folder = Path(folder)
-    with open(folder / ".runs.lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with _runs_locked(folder):
         records = {r.key: r for r in read_runs(folder)}
         records[record.key] = record
         write_runs(folder, list(records.values()))
     return list(records.values())
+
+
+@contextlib.contextmanager
+def _runs_locked(folder: str | Path) -> Iterator[None]:
+    """Hold the figure folder's exclusive lock on runs.jsonl (see `record_run`)."""
+    with open(Path(folder) / ".runs.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def figure_dirs(root: str | Path) -> list[Path]:

@@ -34,6 +34,7 @@ from tqdm import tqdm
 from dexterous.catalog import entry
 from dexterous.experiments.configs import FigureConfig, task_name
 from dexterous.experiments.results import (ResultsError, RunRecord, figure_dir, open_figure_dir, read_runs,
+                                           retire_redefined,
                                           record_run)
 from dexterous.experiments.runs import RunSpec, plan_folder, planner_config, runs_of, select, train_config
 from dexterous.progress import progress_bar
@@ -92,26 +93,32 @@ class ReproduceSummary:
     finished_before: int
     """Runs already recorded when this invocation started (skipped)."""
     wall_seconds: float
+    retired: int = 0
+    """Records moved to retired/ first, their methods redefined since (`retire_redefined`)."""
 
     def __str__(self) -> str:
+        retired = f"; {self.retired} runs of redefined methods retired first" if self.retired else ""
         return (f"{self.figure}: {self.runs} of {self.total} runs finished ({self.finished_before} from before) in "
-                f"{self.wall_seconds:.1f} s; results in {self.folder}")
+                f"{self.wall_seconds:.1f} s{retired}; results in {self.folder}")
 
 
 def reproduce(figure: FigureConfig, out: str | Path, address: str | None = None, parallel: bool | None = None,
               progress: bool = True, max_runs: int | None = None, nthread: int | None = None,
-              tasks: Sequence[str] | None = None, methods: Sequence[str] | None = None) -> ReproduceSummary:
+              tasks: Sequence[str] | None = None, methods: Sequence[str] | None = None,
+              retire: bool = False) -> ReproduceSummary:
     """Run every unfinished run of `figure` into `out/<figure>`; see the module docstring.
 
     parallel: None runs on Ray when more than one run is pending (or address is given);
     False runs one after another in this process with `nthread` physics threads per run
     (None: all cores). max_runs stops after that many runs finish in this invocation (a
     budget for partial runs). tasks and methods restrict the runs to those names (see
-    `select`), e.g. to share a figure between processes, each on its own tasks.
+    `select`), e.g. to share a figure between processes, each on its own tasks. retire first
+    moves aside the runs of methods redefined since they were recorded (`retire_redefined`).
     """
     if max_runs is not None and max_runs < 1:
         raise ValueError(f"max_runs must be ≥ 1 (None: all), got {max_runs}")
     start = time.perf_counter()
+    retired = retire_redefined(out, figure) if retire else []
     records = {r.key: r for r in read_runs(figure_dir(out, figure))}  # none where the folder is not made yet
     before = len(records)
     specs = select(figure, [s for s in runs_of(figure) if s.key not in records], tasks, methods)
@@ -141,7 +148,7 @@ def reproduce(figure: FigureConfig, out: str | Path, address: str | None = None,
         _index_plans(figure, folder)
     bar.close()
     return ReproduceSummary(figure.name, folder, len(records), len(runs_of(figure)), before,
-                            time.perf_counter() - start)
+                            time.perf_counter() - start, len(retired))
 
 
 def _object_play(demo: Demonstration) -> dict[str, int | float]:

@@ -77,17 +77,16 @@ def select(figure: FigureConfig, specs: list[RunSpec], tasks: Sequence[str] | No
 
 
 def planner_config(figure: FigureConfig, spec: RunSpec) -> TOPDMConfig:
-    """The planner of a plan run: the method's variant at the budget's preset, with the Ni of
-    its `paper_fraction` where it has one, planning the figure's `plan_steps` for the task
+    """The planner of a plan run: the method's variant at the budget's preset, with the N·Ni of
+    its `paper_fraction` where it has one (`with_budget`), planning the figure's `plan_steps` for the task
     where it sets them (the same Ni per step, so a shorter episode costs proportionally
     fewer env steps)."""
-    from dexterous.planning import preset
+    from dexterous.planning import preset, with_budget
 
     config = preset(figure.budget.planner_preset, spec.task, spec.method.planner, kappa=spec.method.kappa)
     if spec.method.paper_fraction is not None and figure.budget.planner_preset != "smoke":
         paper = preset("paper", spec.task)
-        target = spec.method.paper_fraction * paper.n_samples * paper.horizon * paper.iterations
-        config = dataclasses.replace(config, iterations=max(1, round(target / (config.n_samples * config.horizon))))
+        config = with_budget(config, spec.method.paper_fraction * paper.n_samples * paper.iterations)
     if spec.task in figure.plan_steps:
         config = dataclasses.replace(config, episode_length=figure.plan_steps[spec.task])
     return config
