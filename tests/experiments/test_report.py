@@ -12,7 +12,8 @@ from synthetic import BLOCK, make_figure, plan
 
 from dexterous.experiments.plots import draw_figure
 from dexterous.experiments.report import TABLE_HEADER, write_report
-from dexterous.experiments.results import MANIFEST, ResultsError
+from dexterous.experiments.results import MANIFEST, ResultsError, read_runs
+from dexterous.planning.configs import VARIANTS
 
 
 def test_report_tables_quote_the_records_and_the_paper(results):
@@ -199,3 +200,22 @@ def test_report_pairs_topdm_plus_with_paper_topdm_seed_by_seed_at_each_budget(re
             in section)  # seed 2 of paper TOPDM has no TOPDM+ twin; env steps (1000 + 800) / (1000 + 1000)
     assert "TOPDM+ 1/33 vs" not in section
     assert "TOPDM+ against paper TOPDM" not in text[:text.index("## efficiency")]  # figures without TOPDM+
+
+
+def test_report_names_the_runs_retired_from_a_figure(results):
+    from dexterous.experiments.results import retire_redefined
+    from dexterous.experiments.summary import figure_from_json
+    assert "Retired since" not in write_report(results).read_text()
+    folder = results / "fig5"
+    figure = figure_from_json(json.loads((folder / MANIFEST).read_text())["config"])
+    spin_topdm = [r for r in read_runs(folder) if r.method == "TOPDM"]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(VARIANTS, "topdm", {"keep_plan": True})  # TOPDM redefined
+        rebuilt = dataclasses.replace(figure, methods=tuple(dataclasses.replace(m, switches=None) if m.label == "TOPDM"
+                                                            else m for m in figure.methods))
+        retired = retire_redefined(results, rebuilt)
+    trained = {m.label for m in figure.methods if m.demos_from == "TOPDM"}  # retired with their demonstrations
+    assert sorted(r.key for r in retired if r.method not in trained) == sorted(r.key for r in spin_topdm) and spin_topdm
+    (name,) = [p.name for p in (folder / "retired").iterdir()]
+    text = write_report(results).read_text().split("## fig5")[1].split("\n## ")[0]
+    assert f"`fig5/retired/{name}`: TD3 + demos on PenSpin (3 runs); TOPDM on PenSpin ({len(spin_topdm)} runs)." in text

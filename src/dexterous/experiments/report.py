@@ -15,7 +15,7 @@ from typing import Any
 from dexterous.catalog import entry
 from dexterous.experiments.configs import FIGURES, FigureConfig, seeds_text, task_name
 from dexterous.experiments.plots import draw_figure
-from dexterous.experiments.results import MANIFEST, RUNS, ResultsError, figure_dirs
+from dexterous.experiments.results import MANIFEST, RETIRED, RUNS, ResultsError, figure_dirs, read_retired
 from dexterous.experiments.summary import FigureSummary, MethodSummary, distinct_runs, load_summary, pairings
 
 TABLE_HEADER = ("task", "method", "seeds finished", "final-step success (95% Wilson interval)",
@@ -38,10 +38,11 @@ def write_report(results_dir: str | Path, out: str | Path | None = None) -> Path
     for folder in figure_dirs(results_dir):
         manifest, summary = load_summary(folder)
         png, svg = _place(draw_figure(folder), out)
-        figures.append((manifest, summary, png, svg, _place(_current_videos(folder), out, f"videos/{folder.name}")))
+        figures.append((manifest, summary, png, svg, _place(_current_videos(folder), out, f"videos/{folder.name}"),
+                        _retired_line(folder)))
     lines = _header(results_dir, [(m, s) for m, s, *_ in figures])
-    for _, summary, png, svg, videos in figures:
-        lines += _section(summary, png, svg, videos)
+    for _, summary, png, svg, videos, retired in figures:
+        lines += _section(summary, png, svg, videos) + retired
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n")
     return out
@@ -103,6 +104,20 @@ def _header(results_dir: Path, figures: list[tuple[dict[str, Any], FigureSummary
     lines += [f"| {p} | {_per_figure({s.figure.name: m['versions'].get(p, '–') for m, s in figures})} |"
               for p in packages]
     return lines + [""]
+
+
+def _retired_line(folder: Path) -> list[str]:
+    """Where the figure's retired runs are, so a redefined method's earlier results stay findable."""
+    parts = []
+    for name, records in read_retired(folder).items():
+        cells = dict.fromkeys((r.method, task_name(r.task)) for r in records)
+        runs = "; ".join(f"{method} on {task} ({sum((r.method, task_name(r.task)) == (method, task) for r in records)} runs)"
+                         for method, task in cells)
+        parts.append(f"`{folder.name}/{RETIRED}/{name}`: {runs}")
+    if not parts:
+        return []
+    return ["Retired since, their methods redefined (not in the tables above; each folder keeps its runs and the "
+            "manifest they were made under): " + ", ".join(parts) + ".", ""]
 
 
 def _section(summary: FigureSummary, png: str, svg: str, videos: list[str]) -> list[str]:

@@ -200,6 +200,12 @@ def retire_redefined(root: str | Path, figure: FigureConfig) -> list[RunRecord]:
     return retired
 
 
+def read_retired(folder: str | Path) -> dict[str, list[RunRecord]]:
+    """The records of each retired/<time>/ of a figure folder (`retire_redefined`), oldest first."""
+    retired = Path(folder) / RETIRED
+    return {p.name: read_runs(p) for p in sorted(retired.iterdir()) if (p / RUNS).exists()} if retired.is_dir() else {}
+
+
 def _redefined(stored: dict[str, Any], method: dict[str, Any] | None, recorded: set[str]) -> bool:
     """Whether method (None: gone from the figure) no longer describes stored's runs on the
     recorded tasks: any change but of per-family switches ("family:field") of families
