@@ -18,7 +18,7 @@ from dexterous.cli import main
 from dexterous.experiments.configs import (BUDGETS, FIGURES, HER_NEW, TOPDM, TOPDM_PLUS, FigureConfig, Method,
                                           figure_config)
 from dexterous.planning.configs import FAMILY_SWITCHES, VARIANTS, planner_definition
-from dexterous.experiments.results import MANIFEST, ResultsError, read_runs
+from dexterous.experiments.results import MANIFEST, ResultsError, read_runs, retire_redefined
 from dexterous.experiments.runner import reproduce
 from dexterous.experiments.runs import runs_of
 
@@ -298,8 +298,9 @@ def test_a_figure_keeps_its_records_when_a_planner_changes_on_another_familys_ta
 
 
 def test_retire_redefined_moves_a_redefined_methods_runs_aside_and_runs_them_again(tmp_path, monkeypatch):
-    figure = dataclasses.replace(SMALL, methods=(TOPDM, TOPDM_PLUS), tasks=(BLOCK,))
-    reproduce(figure, tmp_path, parallel=False, progress=False)
+    figure = dataclasses.replace(SMALL, methods=(TOPDM, TOPDM_PLUS), tasks=(BLOCK, PEN_SPIN))
+    block_only = {"tasks": ["HandManipulateBlockFull"]}
+    reproduce(figure, tmp_path, parallel=False, progress=False, **block_only)
     folder = tmp_path / "fig2"
     before = {r.key: r for r in read_runs(folder)}
     plus_plan = folder / before[BLOCK, "TOPDM+", 0].path
@@ -308,10 +309,12 @@ def test_retire_redefined_moves_a_redefined_methods_runs_aside_and_runs_them_aga
     def rebuilt() -> FigureConfig:  # the figure as defined after the change
         return dataclasses.replace(figure, methods=(TOPDM, Method("TOPDM+", "plan", "topdm+")))
 
+    monkeypatch.setitem(FAMILY_SWITCHES["topdm+"], "pen_spin", {"keep_plan": False})  # where nothing ran yet
+    assert retire_redefined(tmp_path, rebuilt()) == [] and not (folder / "retired").exists()
     monkeypatch.setitem(FAMILY_SWITCHES["topdm+"], "one_hand_manipulate", {"keep_plan": True})
     with pytest.raises(ResultsError, match=r"methods TOPDM\+ differ.*use --retire-redefined"):
-        reproduce(rebuilt(), tmp_path, parallel=False, progress=False)
-    summary = reproduce(rebuilt(), tmp_path, parallel=False, progress=False, retire=True)
+        reproduce(rebuilt(), tmp_path, parallel=False, progress=False, **block_only)
+    summary = reproduce(rebuilt(), tmp_path, parallel=False, progress=False, retire=True, **block_only)
     assert (summary.retired, summary.finished_before, summary.runs) == (1, 1, 2)
     (retired,) = (folder / "retired").iterdir()
     assert read_runs(retired) == [before[BLOCK, "TOPDM+", 0]]  # kept, with its episode file
@@ -320,11 +323,11 @@ def test_retire_redefined_moves_a_redefined_methods_runs_aside_and_runs_them_aga
     after = {r.key: r for r in read_runs(folder)}
     assert after[BLOCK, "TOPDM", 0] == before[BLOCK, "TOPDM", 0]  # the unchanged method's run stays
     assert plus_plan.exists()  # planned again under the new definition
-    assert reproduce(rebuilt(), tmp_path, parallel=False, progress=False, retire=True).retired == 0
+    assert reproduce(rebuilt(), tmp_path, parallel=False, progress=False, retire=True, **block_only).retired == 0
 
 
 def test_retiring_a_planner_retires_the_runs_trained_from_its_demonstrations(tmp_path, monkeypatch):
-    from dexterous.experiments.results import retire_redefined, write_runs
+    from dexterous.experiments.results import write_runs
 
     demos = Method("TD3 + TOPDM+ demos", "td3", demos_from="TOPDM+")
     figure = dataclasses.replace(SMALL, methods=(TOPDM, TOPDM_PLUS, demos), tasks=(BLOCK,))

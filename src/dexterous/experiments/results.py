@@ -181,8 +181,11 @@ def retire_redefined(root: str | Path, figure: FigureConfig) -> list[RunRecord]:
              if _redefined(m, methods.get(m["label"]), {task})}
     stale |= {(task, m.label) for m in figure.methods if m.demos_from for task in stored["tasks"]
               if (task, m.demos_from) in stale}
-    if not stale:
-        return []
+    files = {(task, label): [Path(kind) / task_name(task) / method_slug(label) for kind in ("plans", "train")
+                             if (folder / kind / task_name(task) / method_slug(label)).exists()]
+             for task, label in stale}
+    if not any(files.values()) and not any((r.task, r.method) in stale for r in read_runs(folder)):
+        return []  # redefined only where nothing was run yet: nothing to move
     retired_dir = folder / RETIRED / time.strftime("%Y%m%dT%H%M%S")
     retired_dir.mkdir(parents=True)
     with _runs_locked(folder):
@@ -191,12 +194,9 @@ def retire_redefined(root: str | Path, figure: FigureConfig) -> list[RunRecord]:
         write_runs(retired_dir, retired)
         write_runs(folder, [r for r in records if (r.task, r.method) not in stale])
     write_atomically(retired_dir / MANIFEST, json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
-    for task, label in sorted(stale):
-        for kind in ("plans", "train"):
-            files = Path(kind) / task_name(task) / method_slug(label)
-            if (folder / files).exists():
-                (retired_dir / files).parent.mkdir(parents=True, exist_ok=True)
-                shutil.move(folder / files, retired_dir / files)
+    for path in (path for paths in files.values() for path in paths):
+        (retired_dir / path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(folder / path, retired_dir / path)
     return retired
 
 
