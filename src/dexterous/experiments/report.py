@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -110,9 +111,8 @@ def _retired_line(folder: Path) -> list[str]:
     """Where the figure's retired runs are, so a redefined method's earlier results stay findable."""
     parts = []
     for name, records in read_retired(folder).items():
-        cells = dict.fromkeys((r.method, task_name(r.task)) for r in records)
-        runs = "; ".join(f"{method} on {task} ({sum((r.method, task_name(r.task)) == (method, task) for r in records)} runs)"
-                         for method, task in cells)
+        cells = Counter((r.method, task_name(r.task)) for r in records)
+        runs = "; ".join(f"{method} on {task} ({count} runs)" for (method, task), count in cells.items())
         parts.append(f"`{folder.name}/{RETIRED}/{name}`: {runs}")
     if not parts:
         return []

@@ -128,7 +128,7 @@ def _checked_figure_dir(root: str | Path, figure: FigureConfig) -> tuple[Path, d
     """(folder, the figure's config as JSON holds it, the folder's manifest or None), after
     refusing a folder whose records the figure would no longer describe (see `figure_dir`)."""
     folder = Path(root) / figure.name
-    config = json.loads(json.dumps(figure.to_json()))  # tuples become lists, as on disk
+    config = _as_stored(figure)
     if not (folder / MANIFEST).exists():
         return folder, config, None
     manifest = read_manifest(folder)
@@ -141,6 +141,11 @@ def _checked_figure_dir(root: str | Path, figure: FigureConfig) -> tuple[Path, d
                            f"({', '.join(differ)} differ, e.g. budget {stored['budget']['name']!r}); "
                            f"use {hint}another --out directory")
     return folder, config, manifest
+
+
+def _as_stored(figure: FigureConfig) -> dict[str, Any]:
+    """The figure's config as a manifest holds it (tuples become lists, as on disk)."""
+    return json.loads(json.dumps(figure.to_json()))
 
 
 def _changes_to_records(stored: dict[str, Any], config: dict[str, Any], records: list[RunRecord]) -> list[str]:
@@ -176,7 +181,7 @@ def retire_redefined(root: str | Path, figure: FigureConfig) -> list[RunRecord]:
         return []
     manifest = read_manifest(folder)
     stored = with_added_fields(manifest["config"])
-    methods = {m["label"]: m for m in json.loads(json.dumps(figure.to_json()))["methods"]}
+    methods = {m["label"]: m for m in _as_stored(figure)["methods"]}
     stale = {(task, m["label"]) for m in stored["methods"] for task in stored["tasks"]
              if _redefined(m, methods.get(m["label"]), {task})}
     stale |= {(task, m.label) for m in figure.methods if m.demos_from for task in stored["tasks"]

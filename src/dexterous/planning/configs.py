@@ -349,6 +349,4 @@ def preset(
     elif name == "smoke":
         return variant(planner, dataclasses.replace(config, **SMOKE_BUDGET), kappa, family_name)
     config = variant(planner, config, kappa, family_name)
-    if config.samples_per_iteration is None:
-        return config
-    return with_budget(config, config.n_samples * config.iterations)
+    return with_budget(config, config.n_samples * config.iterations)  # re-split where the variant says how
