@@ -126,3 +126,46 @@ def test_a_bad_selection_on_the_command_line_is_named(tmp_path, capsys):
     assert "expected comma-separated names" in capsys.readouterr().err
     assert main(["reproduce", "planners", "--budget", "smoke", "--out", str(tmp_path), "--threads", "1"]) == 2
     assert "--threads applies with --no-ray only" in capsys.readouterr().err
+
+
+SPIN_DEMOS = dataclasses.replace(figure_config("fig5", "smoke"), plan_steps={"dexterous/PenSpin-v1": 5},
+                                 methods=(TOPDM, Method("TD3 + demos", "td3", demos_from="TOPDM")))
+"""fig5 at the smoke budget, 5 planned steps, with only a planner and the training that
+restarts from its episodes."""
+
+
+def _as_in_a_fresh_clone(tmp_path):
+    """Plan fig5's TOPDM episode, then delete it as a clone does (plans are not committed; records are)."""
+    from dexterous.experiments.runner import _restore_demonstrations
+
+    reproduce(SPIN_DEMOS, tmp_path, parallel=False, progress=False, nthread=1, methods=["topdm"])
+    folder = tmp_path / "fig5"
+    (planned,) = read_runs(folder)
+    original = Demonstration.load(folder / planned.path)
+    (folder / planned.path).unlink()
+    training = [s for s in runs_of(SPIN_DEMOS) if s.method.demos_from]
+
+    def restore(record):
+        _restore_demonstrations(SPIN_DEMOS, training, {record.key: record}, folder, nthread=1, progress=False)
+
+    return folder, planned, original, restore
+
+
+def test_training_plans_again_the_recorded_demonstrations_that_a_fresh_clone_lacks(tmp_path):
+    folder, planned, original, restore = _as_in_a_fresh_clone(tmp_path)
+    restore(planned)
+    again = Demonstration.load(folder / planned.path)
+    assert again.complete
+    np.testing.assert_array_equal(again.actions, original.actions)
+    np.testing.assert_array_equal(again.rewards, original.rewards)
+    assert read_runs(folder) == [planned]  # the record is kept, not duplicated
+
+
+def test_a_demonstration_that_plans_again_differently_from_its_record_is_refused(tmp_path):
+    from dexterous.experiments.results import ResultsError
+
+    folder, planned, _, restore = _as_in_a_fresh_clone(tmp_path)
+    with pytest.raises(ResultsError, match=(f"PenSpin TOPDM seed 0 planned again gives return .* where its record has "
+                                            f"{planned.ret + 1.0!r} in {planned.env_steps}: the physics or the planner "
+                                            "changed since it was recorded; retire its runs with --retire-redefined")):
+        restore(dataclasses.replace(planned, ret=planned.ret + 1.0))

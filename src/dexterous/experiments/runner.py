@@ -7,7 +7,8 @@ runs.jsonl; a rerun skips the runs recorded there and resumes the others from th
 files, so a killed `reproduce` completes to the same records as an uninterrupted one.
 
 Runs go in two waves: first everything that needs nothing else, then training with demo
-restarts, which needs the figure's planned episodes of the same task. Within a wave runs
+restarts, which needs the figure's planned episodes of the same task (planned again first
+where only their records are at hand, as in a fresh clone). Within a wave runs
 spread over Ray (one core each: planners use a one-thread batch, torch one thread), an
 embedded local Ray by default or an existing cluster at `address` (whose nodes must then
 share the results directory).
@@ -139,6 +140,7 @@ def reproduce(figure: FigureConfig, out: str | Path, address: str | None = None,
     for wave in waves:
         wave = wave[:budget]
         budget -= len(wave)
+        _restore_demonstrations(figure, wave, records, folder, nthread, progress)
         use_ray = parallel if parallel is not None else (address is not None or len(wave) > 1)
         if use_ray and wave:
             _run_on_ray(figure, wave, folder, address, finished)
@@ -172,9 +174,45 @@ def _fill_object_play(folder: Path) -> None:
                 and (folder / record.path).exists()):
             continue
         demo = Demonstration.load(folder / record.path)
-        if (demo.complete and demo.env_id == record.task and demo.seed == record.seed
-                and float(np.sum(demo.rewards)) == record.ret and int(demo.meta["env_steps"]) == record.env_steps):
+        if _is_recorded_episode(demo, record):
             record_run(folder, dataclasses.replace(record, **_object_play(demo)))
+
+
+def _is_recorded_episode(demo: Demonstration, record: RunRecord) -> bool:
+    """Whether demo is the finished episode record describes: its environment, seed, return and env steps."""
+    return (demo.complete and demo.env_id == record.task and demo.seed == record.seed
+            and float(np.sum(demo.rewards)) == record.ret and int(demo.meta["env_steps"]) == record.env_steps)
+
+
+def _restore_demonstrations(figure: FigureConfig, wave: list[RunSpec], records: dict, folder: Path,
+                            nthread: int | None, progress: bool) -> None:
+    """Plan again the recorded episodes that the wave's training restarts from but whose files
+    are not here (plans are not committed: a fresh clone has the records only), so that no run
+    trains from fewer demonstrations than its method names. Planning is deterministic, so the
+    episode planned again is the recorded one; one that is not is refused, not trained from."""
+    from dexterous.demos import DemoError, Demonstration
+
+    sources = {(spec.task, spec.method.demos_from, seed)
+               for spec in wave if spec.method.demos_from for seed in range(figure.n_seeds)}
+    for task, label, seed in sorted(sources):
+        source = RunSpec(task, figure.method(label), seed)
+        record = records.get(source.key)
+        if record is None:
+            continue  # never recorded, so there is no episode to restore
+        try:
+            if _is_recorded_episode(Demonstration.load(folder / source.path), record):
+                continue
+        except DemoError:
+            pass  # missing or damaged: planned again below
+        tqdm.write(f"{task_name(source.task)} {source.method.label} seed {source.seed}: its recorded episode is "
+                   f"not in {folder / source.path}; planning it again to train from it")
+        replanned = execute(figure, source, str(folder), nthread=nthread, progress=progress)
+        if (replanned.ret, replanned.env_steps) != (record.ret, record.env_steps):
+            raise ResultsError(
+                f"{task_name(source.task)} {source.method.label} seed {source.seed} planned again gives return "
+                f"{replanned.ret!r} in {replanned.env_steps} env steps where its record has {record.ret!r} in "
+                f"{record.env_steps}: the physics or the planner changed since it was recorded; retire its runs "
+                f"with --retire-redefined, or restore its episode file from where it was planned")
 
 
 def _reports_success(figure: FigureConfig, task: str) -> bool:
