@@ -174,6 +174,12 @@ def _reproduce(args: argparse.Namespace) -> None:
     if run.threads and not out.no_ray:
         raise ValueError("--threads applies with --no-ray only (Ray runs one physics thread per run)")
     folder = out.out or Path("results") / run.budget
+    if out.dry_run:
+        from dexterous.experiments.pending import describe_pending, pending_runs
+
+        figure = run.figure_config()
+        print(describe_pending(figure, pending_runs(figure, folder, run.tasks, run.methods, run.max_runs)))
+        return
     summary = reproduce(run.figure_config(), folder, address=out.address, parallel=False if out.no_ray else None,
                         max_runs=run.max_runs, nthread=run.threads or None, tasks=run.tasks, methods=run.methods,
                         progress=not out.no_progress, retire=run.retire_redefined)

@@ -130,6 +130,9 @@ class ReproduceOutput(Execution):
     """Results directory (default: results/BUDGET)."""
     no_videos: bool = False
     """Skip the side-by-side TOPDM vs MPPI videos of the best and median seed."""
+    dry_run: bool = False
+    """Run nothing: list the runs this invocation would run, how far each has got on disk and
+    the env steps it has left, to size a figure before committing cores to it."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -37,6 +37,7 @@ from dexterous.experiments.configs import FigureConfig, task_name
 from dexterous.experiments.results import (ResultsError, RunRecord, figure_dir, open_figure_dir, read_runs,
                                            retire_redefined,
                                           record_run)
+from dexterous.experiments.pending import demonstrations_to_restore, finished_elsewhere, is_recorded_episode
 from dexterous.experiments.runs import RunSpec, plan_folder, planner_config, runs_of, select, train_config
 from dexterous.progress import progress_bar
 
@@ -174,36 +175,18 @@ def _fill_object_play(folder: Path) -> None:
                 and (folder / record.path).exists()):
             continue
         demo = Demonstration.load(folder / record.path)
-        if _is_recorded_episode(demo, record):
+        if is_recorded_episode(demo, record):
             record_run(folder, dataclasses.replace(record, **_object_play(demo)))
-
-
-def _is_recorded_episode(demo: Demonstration, record: RunRecord) -> bool:
-    """Whether demo is the finished episode record describes: its environment, seed, return and env steps."""
-    return (demo.complete and demo.env_id == record.task and demo.seed == record.seed
-            and float(np.sum(demo.rewards)) == record.ret and int(demo.meta["env_steps"]) == record.env_steps)
 
 
 def _restore_demonstrations(figure: FigureConfig, wave: list[RunSpec], records: dict, folder: Path,
                             nthread: int | None, progress: bool) -> None:
     """Plan again the recorded episodes that the wave's training restarts from but whose files
-    are not here (plans are not committed: a fresh clone has the records only), so that no run
-    trains from fewer demonstrations than its method names. Planning is deterministic, so the
-    episode planned again is the recorded one; one that is not is refused, not trained from."""
-    from dexterous.demos import DemoError, Demonstration
-
-    sources = {(spec.task, spec.method.demos_from, seed)
-               for spec in wave if spec.method.demos_from for seed in range(figure.n_seeds)}
-    for task, label, seed in sorted(sources):
-        source = RunSpec(task, figure.method(label), seed)
-        record = records.get(source.key)
-        if record is None:
-            continue  # never recorded, so there is no episode to restore
-        try:
-            if _is_recorded_episode(Demonstration.load(folder / source.path), record):
-                continue
-        except DemoError:
-            pass  # missing or damaged: planned again below
+    are not here (`demonstrations_to_restore`), so that no run trains from fewer
+    demonstrations than its method names. Planning is deterministic, so the episode planned
+    again is the recorded one; one that is not is refused, not trained from."""
+    for source in demonstrations_to_restore(figure, wave, records, folder):
+        record = records[source.key]
         tqdm.write(f"{task_name(source.task)} {source.method.label} seed {source.seed}: its recorded episode is "
                    f"not in {folder / source.path}; planning it again to train from it")
         replanned = execute(figure, source, str(folder), nthread=nthread, progress=progress)
@@ -236,32 +219,14 @@ def _check_demos_are_coming(figure: FigureConfig, specs: list[RunSpec], records:
 
 def _reuse_finished_episode(figure: FigureConfig, spec: RunSpec, folder: Path) -> None:
     """Copy the same finished episode from a sibling figure folder into spec.path, if one
-    exists, over an unfinished one there too: planning is deterministic, so that one is the
-    beginning of the same episode."""
-    from dexterous.demos import DemoError, Demonstration
-    from dexterous.mpc.driver import run_differences
-
-    target = folder / spec.path
-    if target.exists():
-        try:
-            if Demonstration.load(target).complete:
-                return
-        except DemoError:
-            return  # damaged: the driver names it
-    config = planner_config(figure, spec)
-    pattern = f"*/plans/{task_name(spec.task)}/*/episode_{spec.seed:04d}.npz"
-    for candidate in sorted(folder.parent.glob(pattern)):
-        if candidate.parents[3].resolve() == folder.resolve():
-            continue
-        try:
-            demo = Demonstration.load(candidate)
-        except DemoError:
-            continue  # being written by another process, or damaged: plan it here instead
-        if demo.complete and not run_differences(demo, spec.task, spec.seed, config, spec.method.planner):
-            tqdm.write(f"{task_name(spec.task)} {spec.method.label} seed {spec.seed}: the same finished episode "
-                       f"is in {candidate}; copying it{' over the unfinished one here' if target.exists() else ''}")
-            shutil.copy2(candidate, target)
-            return
+    exists (`finished_elsewhere`), over an unfinished one there too: planning is
+    deterministic, so that one is the beginning of the same episode."""
+    source = finished_elsewhere(figure, spec, folder)
+    if source is not None:
+        target = folder / spec.path
+        tqdm.write(f"{task_name(spec.task)} {spec.method.label} seed {spec.seed}: the same finished episode "
+                   f"is in {source}; copying it{' over the unfinished one here' if target.exists() else ''}")
+        shutil.copy2(source, target)
 
 
 def _index_plans(figure: FigureConfig, folder: Path) -> None:

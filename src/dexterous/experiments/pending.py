@@ -1,0 +1,169 @@
+"""What a `reproduce` invocation has left to run, and how far each of its runs has got.
+
+`dexterous reproduce FIGURE --dry-run` prints `pending_runs` so that a figure can be sized
+before cores are committed to it: the runs not recorded yet, in the order they would run,
+each with its progress on disk (real steps planned, or training steps checkpointed) and
+the env steps it has left. A planned episode's env steps are its nominal budget,
+N·Ni(t)·τ per real step; early-out and lost-object rollouts of TOPDM+ simulate fewer, so
+theirs is an upper bound. Figures' runs are sized in env steps, not seconds, as the
+planners are compared: a loaded machine changes wall time, not the work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from dexterous.experiments.configs import FigureConfig
+from dexterous.experiments.results import RunRecord, figure_dir, read_runs
+from dexterous.experiments.runs import RunSpec, planner_config, runs_of, select, train_config
+
+if TYPE_CHECKING:
+    from dexterous.demos import Demonstration
+
+
+@dataclass(frozen=True)
+class PendingRun:
+    """A run that `reproduce` would run next, as far as it has got."""
+
+    spec: RunSpec
+    done: int
+    """Real steps planned, or training steps at the last checkpoint."""
+    total: int
+    """Real steps the episode plans, or training steps the run trains for."""
+    env_steps_left: int
+    """Env steps still to simulate: nominal for a planned episode (an upper bound under
+    TOPDM+'s early-out), exact for training (one per training step)."""
+    restore: bool = False
+    """A recorded episode whose file is missing, planned again before training restarts from it."""
+    copied_from: Path | None = None
+    """The same finished episode in another figure folder, copied rather than planned."""
+
+    @property
+    def unit(self) -> str:
+        return "real steps" if self.spec.method.kind == "plan" else "training steps"
+
+
+def pending_runs(figure: FigureConfig, out: str | Path, tasks: Sequence[str] | None = None,
+                 methods: Sequence[str] | None = None, max_runs: int | None = None) -> list[PendingRun]:
+    """The runs `reproduce(figure, out, tasks=tasks, methods=methods, max_runs=max_runs)`
+    would run, in its order: the runs that need nothing else, then the recorded episodes it
+    would plan again (`demonstrations_to_restore`; not counted by max_runs, as they are
+    recorded already), then training from demonstrations. Reads the folder (refusing one
+    made with other settings, as `reproduce` does) and writes nothing."""
+    folder = figure_dir(out, figure)
+    records = {r.key: r for r in read_runs(folder)}
+    specs = select(figure, [s for s in runs_of(figure) if s.key not in records], tasks, methods)
+    budget = len(specs) if max_runs is None else max_runs
+    first = [s for s in specs if s.method.demos_from is None][:budget]
+    training = [s for s in specs if s.method.demos_from][:budget - len(first)]
+    return [*(_progress(figure, s, folder) for s in first),
+            *(_progress(figure, s, folder, restore=True)
+              for s in demonstrations_to_restore(figure, training, records, folder)),
+            *(_progress(figure, s, folder) for s in training)]
+
+
+def demonstrations_to_restore(figure: FigureConfig, specs: Sequence[RunSpec], records: dict[tuple, RunRecord],
+                              folder: Path) -> list[RunSpec]:
+    """The recorded planned episodes that specs' training restarts from but whose files are
+    not the recorded episodes (missing, as in a fresh clone: plans are not committed; or
+    unfinished or damaged), in task, method, seed order."""
+    from dexterous.demos import DemoError, Demonstration
+
+    sources = {(spec.task, spec.method.demos_from, seed)
+               for spec in specs if spec.method.demos_from for seed in range(figure.n_seeds)}
+    missing = []
+    for task, label, seed in sorted(sources):
+        source = RunSpec(task, figure.method(label), seed)
+        record = records.get(source.key)
+        if record is None:
+            continue  # never recorded, so there is no episode to restore
+        try:
+            if is_recorded_episode(Demonstration.load(folder / source.path), record):
+                continue
+        except DemoError:
+            pass  # missing or damaged
+        missing.append(source)
+    return missing
+
+
+def is_recorded_episode(demo: Demonstration, record: RunRecord) -> bool:
+    """Whether demo is the finished episode record describes: its environment, seed, return and env steps."""
+    return (demo.complete and demo.env_id == record.task and demo.seed == record.seed
+            and float(np.sum(demo.rewards)) == record.ret and int(demo.meta["env_steps"]) == record.env_steps)
+
+
+def finished_elsewhere(figure: FigureConfig, spec: RunSpec, folder: Path) -> Path | None:
+    """The same finished episode as the plan run spec in a sibling figure folder of folder's
+    results directory (the same environment, seed, planner and config), where spec's own
+    file is not finished yet (missing or a beginning); None if there is none."""
+    from dexterous.demos import DemoError, Demonstration
+    from dexterous.experiments.configs import task_name
+    from dexterous.mpc.driver import run_differences
+
+    target = folder / spec.path
+    if target.exists():
+        try:
+            if Demonstration.load(target).complete:
+                return None
+        except DemoError:
+            return None  # damaged: the driver names it
+    config = planner_config(figure, spec)
+    pattern = f"*/plans/{task_name(spec.task)}/*/episode_{spec.seed:04d}.npz"
+    for candidate in sorted(folder.parent.glob(pattern)):
+        if candidate.parents[3].resolve() == folder.resolve():
+            continue
+        try:
+            demo = Demonstration.load(candidate)
+        except DemoError:
+            continue  # being written by another process, or damaged: plan it here instead
+        if demo.complete and not run_differences(demo, spec.task, spec.seed, config, spec.method.planner):
+            return candidate
+    return None
+
+
+def _progress(figure: FigureConfig, spec: RunSpec, folder: Path, restore: bool = False) -> PendingRun:
+    """How far spec's files in folder have got, and the env steps it has left."""
+    from dexterous.demos import DemoError, Demonstration
+    from dexterous.rl.checkpoints import latest_checkpoint, read_state
+
+    if spec.method.kind == "plan":
+        config = planner_config(figure, spec)
+        copied = finished_elsewhere(figure, spec, folder)
+        if copied is not None:
+            return PendingRun(spec, config.episode_length, config.episode_length, 0, restore, copied)
+        try:
+            done = len(Demonstration.load(folder / spec.path).actions)
+        except DemoError:
+            done = 0  # not begun, or damaged: the run names a damaged file when it starts
+        left = sum(config.iterations_at(t) for t in range(done, config.episode_length))
+        return PendingRun(spec, done, config.episode_length, left * config.n_samples * config.horizon, restore)
+    total = train_config(figure, spec, folder).steps
+    checkpoint = latest_checkpoint(folder / spec.path)
+    done = int(read_state(checkpoint)["steps"]) if checkpoint is not None else 0
+    return PendingRun(spec, done, total, total - done)
+
+
+def describe_pending(figure: FigureConfig, pending: Sequence[PendingRun]) -> str:
+    """`--dry-run`'s table: one line per run, then the env steps left in all."""
+    from dexterous.experiments.configs import task_name
+
+    if not pending:
+        return f"{figure.name}: nothing left to run for this selection"
+    names = [f"{task_name(p.spec.task)} {p.spec.method.label} seed {p.spec.seed}" for p in pending]
+    done = [f"{p.done:,}/{p.total:,} {p.unit}" for p in pending]
+    left = [f"{p.env_steps_left:,}" for p in pending]
+    widths = [max(map(len, column)) for column in (names, done, left)]
+    lines = [f"{figure.name} ({figure.budget.name} budget): {len(pending)} runs, in the order they would run"]
+    for p, *cells in zip(pending, names, done, left):
+        note = ("  (recorded, its episode file missing: planned again to train from)" if p.restore else "")
+        note += f"  (finished in {p.copied_from}: copied)" if p.copied_from else ""
+        lines.append(f"  {cells[0].ljust(widths[0])}  {cells[1].ljust(widths[1])}  {cells[2].rjust(widths[2])} env "
+                     f"steps left{note}")
+    lines.append(f"{sum(p.env_steps_left for p in pending):,} env steps left in all (planned episodes: their "
+                 f"nominal N·Ni·τ per real step, which TOPDM+'s early-out undercuts)")
+    return "\n".join(lines)
