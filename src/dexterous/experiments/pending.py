@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dexterous.experiments.configs import FigureConfig
+from dexterous.experiments.configs import FigureConfig, task_name
 from dexterous.experiments.results import RunRecord, figure_dir, read_runs
 from dexterous.experiments.runs import RunSpec, planner_config, runs_of, select, train_config
 
@@ -102,7 +102,6 @@ def finished_elsewhere(figure: FigureConfig, spec: RunSpec, folder: Path) -> Pat
     results directory (the same environment, seed, planner and config), where spec's own
     file is not finished yet (missing or a beginning); None if there is none."""
     from dexterous.demos import DemoError, Demonstration
-    from dexterous.experiments.configs import task_name
     from dexterous.mpc.driver import run_differences
 
     target = folder / spec.path
@@ -150,8 +149,6 @@ def _progress(figure: FigureConfig, spec: RunSpec, folder: Path, restore: bool =
 
 def describe_pending(figure: FigureConfig, pending: Sequence[PendingRun]) -> str:
     """`--dry-run`'s table: one line per run, then the env steps left in all."""
-    from dexterous.experiments.configs import task_name
-
     if not pending:
         return f"{figure.name}: nothing left to run for this selection"
     names = [f"{task_name(p.spec.task)} {p.spec.method.label} seed {p.spec.seed}" for p in pending]
@@ -160,7 +157,7 @@ def describe_pending(figure: FigureConfig, pending: Sequence[PendingRun]) -> str
     widths = [max(map(len, column)) for column in (names, done, left)]
     lines = [f"{figure.name} ({figure.budget.name} budget): {len(pending)} runs, in the order they would run"]
     for p, *cells in zip(pending, names, done, left):
-        note = ("  (recorded, its episode file missing: planned again to train from)" if p.restore else "")
+        note = "  (recorded; its episode file missing or unfinished: planned again to train from)" if p.restore else ""
         note += f"  (finished in {p.copied_from}: copied)" if p.copied_from else ""
         lines.append(f"  {cells[0].ljust(widths[0])}  {cells[1].ljust(widths[1])}  {cells[2].rjust(widths[2])} env "
                      f"steps left{note}")
