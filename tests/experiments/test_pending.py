@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from dexterous.cli import main
 from dexterous.demos import Demonstration
 from dexterous.experiments.configs import BUDGETS, TOPDM, FigureConfig, Method
@@ -61,9 +63,12 @@ def test_a_dry_run_names_the_recorded_episodes_a_fresh_clone_plans_again_and_tho
     assert (copied.env_steps_left, copied.copied_from) == (0, first.folder / record.path)
 
     (first.folder / record.path).unlink()  # as in a fresh clone: the record without its episode
-    assert _rows(pending_runs(FIG, tmp_path)) == [("TOPDM", 0, 4, _nominal(0), True),
-                                                  ("TD3 + demos", 0, BUDGETS["smoke"].td3_steps,
-                                                   BUDGETS["smoke"].td3_steps, False)]
+    restored, training = pending = pending_runs(FIG, tmp_path)
+    assert _rows(pending) == [("TOPDM", 0, 4, _nominal(0), True),
+                              ("TD3 + demos", 0, BUDGETS["smoke"].td3_steps, BUDGETS["smoke"].td3_steps, False)]
+    # sized at the recorded TOPDM episode's own rate; no TD3 run is recorded to size the training by
+    assert restored.seconds_left == pytest.approx(_nominal(0) * record.wall_s / record.env_steps)
+    assert training.seconds_left is None
 
 
 def test_the_dry_run_flag_prints_the_table_and_runs_nothing(tmp_path, capsys):

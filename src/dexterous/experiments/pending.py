@@ -11,7 +11,9 @@ planners are compared: a loaded machine changes wall time, not the work.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,6 +44,11 @@ class PendingRun:
     """A recorded episode whose file is missing, planned again before training restarts from it."""
     copied_from: Path | None = None
     """The same finished episode in another figure folder, copied rather than planned."""
+    seconds_left: float | None = None
+    """env_steps_left at the env steps per second of the figure's recorded runs of the same
+    task and method (their env steps over their wall time, one core each as `reproduce`
+    runs them); None where none is recorded. A guide for sizing: the machine and its load
+    decide the real figure."""
 
     @property
     def unit(self) -> str:
@@ -61,10 +68,23 @@ def pending_runs(figure: FigureConfig, out: str | Path, tasks: Sequence[str] | N
     budget = len(specs) if max_runs is None else max_runs
     first = [s for s in specs if s.method.demos_from is None][:budget]
     training = [s for s in specs if s.method.demos_from][:budget - len(first)]
-    return [*(_progress(figure, s, folder) for s in first),
-            *(_progress(figure, s, folder, restore=True)
-              for s in demonstrations_to_restore(figure, training, records, folder)),
-            *(_progress(figure, s, folder) for s in training)]
+    pending = [*(_progress(figure, s, folder) for s in first),
+               *(_progress(figure, s, folder, restore=True)
+                 for s in demonstrations_to_restore(figure, training, records, folder)),
+               *(_progress(figure, s, folder) for s in training)]
+    rates = _recorded_rates(records.values())
+    return [dataclasses.replace(p, seconds_left=p.env_steps_left / rates[p.spec.task, p.spec.method.label])
+            if (p.spec.task, p.spec.method.label) in rates else p for p in pending]
+
+
+def _recorded_rates(records: Iterable[RunRecord]) -> dict[tuple[str, str], float]:
+    """Env steps per second of wall time of the recorded runs, per task and method."""
+    steps: dict[tuple[str, str], float] = defaultdict(float)
+    seconds: dict[tuple[str, str], float] = defaultdict(float)
+    for record in records:
+        steps[record.task, record.method] += record.env_steps
+        seconds[record.task, record.method] += record.wall_s
+    return {key: steps[key] / seconds[key] for key in steps if seconds[key] > 0 and steps[key] > 0}
 
 
 def demonstrations_to_restore(figure: FigureConfig, specs: Sequence[RunSpec], records: dict[tuple, RunRecord],
@@ -154,13 +174,17 @@ def describe_pending(figure: FigureConfig, pending: Sequence[PendingRun]) -> str
     names = [f"{task_name(p.spec.task)} {p.spec.method.label} seed {p.spec.seed}" for p in pending]
     done = [f"{p.done:,}/{p.total:,} {p.unit}" for p in pending]
     left = [f"{p.env_steps_left:,}" for p in pending]
-    widths = [max(map(len, column)) for column in (names, done, left)]
+    hours = ["" if p.seconds_left is None else f"≈ {p.seconds_left / 3600:.1f} h" for p in pending]
+    widths = [max(map(len, column)) for column in (names, done, left, hours)]
     lines = [f"{figure.name} ({figure.budget.name} budget): {len(pending)} runs, in the order they would run"]
-    for p, *cells in zip(pending, names, done, left):
+    for p, *cells in zip(pending, names, done, left, hours):
         note = "  (recorded; its episode file missing or unfinished: planned again to train from)" if p.restore else ""
         note += f"  (finished in {p.copied_from}: copied)" if p.copied_from else ""
         lines.append(f"  {cells[0].ljust(widths[0])}  {cells[1].ljust(widths[1])}  {cells[2].rjust(widths[2])} env "
-                     f"steps left{note}")
+                     f"steps left  {cells[3].rjust(widths[3])}{note}".rstrip())
+    timed = [p.seconds_left for p in pending if p.seconds_left is not None]
     lines.append(f"{sum(p.env_steps_left for p in pending):,} env steps left in all (planned episodes: their "
-                 f"nominal N·Ni·τ per real step, which TOPDM+'s early-out undercuts)")
+                 f"nominal N·Ni·τ per real step, which TOPDM+'s early-out undercuts)"
+                 + (f"; ≈ {sum(timed) / 3600:.1f} core-hours for the {len(timed)} runs whose task and method have "
+                    "recorded runs, at their env steps per second" if timed else ""))
     return "\n".join(lines)
