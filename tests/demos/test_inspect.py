@@ -1,5 +1,7 @@
 """Object play of demonstrations: steps in hand, turns and reward per step, from the exact states."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -38,6 +40,16 @@ def test_inspection_reads_a_folder_still_being_planned(demo_folder, tmp_path, ca
         shutil.copy(episode, tmp_path / episode.name)  # no index.json, as a `reproduce` wave in progress
     assert main(["inspect", str(tmp_path)]) == 0
     assert f"{tmp_path}: 1 episode of dexterous/PenSpin-v1" in capsys.readouterr().out
+
+    (demo,) = load_folder(demo_folder)
+    begun = dataclasses.replace(demo, states=demo.states[:11], observations=demo.observations[:11],
+                                rng_states=demo.rng_states[:11], actions=demo.actions[:10], means=demo.means[:10],
+                                rewards=demo.rewards[:10], successes=demo.successes[:10],
+                                predicted_returns=demo.predicted_returns[:10], meta={**demo.meta, "complete": False})
+    begun.save(tmp_path / "episode_0000.npz")  # the beginning of the episode, as planning writes it
+    assert main(["inspect", str(tmp_path)]) == 0
+    assert f"seed {demo.seed}: 10 steps so far (unfinished), in hand " in capsys.readouterr().out
+    assert inspect_demonstration(demo).complete
     (tmp_path / "empty").mkdir()
     assert main(["inspect", str(tmp_path / "empty")]) == 2
     assert "holds no demonstration episodes" in capsys.readouterr().err

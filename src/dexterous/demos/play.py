@@ -115,6 +115,9 @@ class EpisodePlay:
     """Mean reward per step (the environment's, i.e. the paper's)."""
     final_success: bool | None
     """Success at the last step; None for tasks without a success measure."""
+    complete: bool = True
+    """Whether the episode was planned to its end; an unfinished one is the beginning of an
+    episode still being planned (or interrupted), which its rerun carries on."""
     windows: tuple[WindowPlay, ...] = ()
     """The same per window of steps, where asked for: a planner's budget per real step falls
     along the episode (the paper's decreasing schedule), and so, often, does its play."""
@@ -122,7 +125,8 @@ class EpisodePlay:
     def row(self) -> str:
         lost = "never" if self.first_lost is None else f"step {self.first_lost}"
         success = "" if self.final_success is None else f", final success {self.final_success}"
-        return "\n".join([f"seed {self.seed}: {self.steps} steps, in hand {self.in_hand}/{self.steps} (lost: {lost}), "
+        so_far = "" if self.complete else " so far (unfinished)"
+        return "\n".join([f"seed {self.seed}: {self.steps} steps{so_far}, in hand {self.in_hand}/{self.steps} (lost: {lost}), "
                           f"{self.turns:.2f} turns, {self.reward_per_step:.3f} reward per step{success}",
                           *(f"  {w.row()}" for w in self.windows)])
 
@@ -151,4 +155,5 @@ def inspect_demonstration(demo: Demonstration, window: int | None = None) -> Epi
         first_lost=int(lost_steps[0]) + 1 if len(lost_steps) else None,
         turns=float(turns[-1]),
         reward_per_step=float(np.mean(demo.rewards)) if demo.num_steps else 0.0,
-        final_success=bool(demo.successes[-1]) if env.has_success and demo.num_steps else None, windows=windows)
+        final_success=bool(demo.successes[-1]) if env.has_success and demo.num_steps else None,
+        complete=demo.complete, windows=windows)
