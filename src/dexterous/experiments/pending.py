@@ -176,7 +176,7 @@ def describe_pending(figure: FigureConfig, pending: Sequence[PendingRun]) -> str
     left = [f"{p.env_steps_left:,}" for p in pending]
     hours = ["" if p.seconds_left is None else f"≈ {p.seconds_left / 3600:.1f} h" for p in pending]
     widths = [max(map(len, column)) for column in (names, done, left, hours)]
-    lines = [f"{figure.name} ({figure.budget.name} budget): {len(pending)} runs, in the order they would run"]
+    lines = [f"{figure.name} ({figure.budget.name} budget): {_runs(len(pending))}, in the order they would run"]
     for p, *cells in zip(pending, names, done, left, hours):
         note = "  (recorded; its episode file missing or unfinished: planned again to train from)" if p.restore else ""
         note += f"  (finished in {p.copied_from}: copied)" if p.copied_from else ""
@@ -185,6 +185,10 @@ def describe_pending(figure: FigureConfig, pending: Sequence[PendingRun]) -> str
     timed = [p.seconds_left for p in pending if p.seconds_left is not None]
     lines.append(f"{sum(p.env_steps_left for p in pending):,} env steps left in all (planned episodes: their "
                  f"nominal N·Ni·τ per real step, which TOPDM+'s early-out undercuts)"
-                 + (f"; ≈ {sum(timed) / 3600:.1f} core-hours for the {len(timed)} runs whose task and method have "
+                 + (f"; ≈ {sum(timed) / 3600:.1f} core-hours for the {_runs(len(timed))} whose task and method have "
                     "recorded runs, at their env steps per second" if timed else ""))
     return "\n".join(lines)
+
+
+def _runs(count: int) -> str:
+    return f"{count} run{'' if count == 1 else 's'}"
