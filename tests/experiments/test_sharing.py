@@ -152,13 +152,19 @@ def _as_in_a_fresh_clone(tmp_path):
 
 
 def test_training_plans_again_the_recorded_demonstrations_that_a_fresh_clone_lacks(tmp_path):
+    from dexterous.demos import load_folder, write_index
+
     folder, planned, original, restore = _as_in_a_fresh_clone(tmp_path)
+    plans = (folder / planned.path).parent
+    write_index(plans)  # indexed without the episode, as by a process that planned other seeds
     restore(planned)
     again = Demonstration.load(folder / planned.path)
     assert again.complete
     np.testing.assert_array_equal(again.actions, original.actions)
     np.testing.assert_array_equal(again.rewards, original.rewards)
     assert read_runs(folder) == [planned]  # the record is kept, not duplicated
+    (indexed,) = load_folder(plans)  # what the training reads
+    np.testing.assert_array_equal(indexed.actions, original.actions)
 
 
 def test_a_demonstration_that_plans_again_differently_from_its_record_is_refused(tmp_path):

@@ -184,7 +184,11 @@ def _restore_demonstrations(figure: FigureConfig, wave: list[RunSpec], records: 
     """Plan again the recorded episodes that the wave's training restarts from but whose files
     are not here (`demonstrations_to_restore`), so that no run trains from fewer
     demonstrations than its method names. Planning is deterministic, so the episode planned
-    again is the recorded one; one that is not is refused, not trained from."""
+    again is the recorded one; one that is not is refused, not trained from. Then index the
+    plan folders: training reads its demonstrations through their index, which an episode
+    planned again, or by another process since the last wave, is not in yet."""
+    if not any(spec.method.demos_from for spec in wave):
+        return
     for source in demonstrations_to_restore(figure, wave, records, folder):
         record = records[source.key]
         tqdm.write(f"{task_name(source.task)} {source.method.label} seed {source.seed}: its recorded episode is "
@@ -196,6 +200,7 @@ def _restore_demonstrations(figure: FigureConfig, wave: list[RunSpec], records: 
                 f"{replanned.ret!r} in {replanned.env_steps} env steps where its record has {record.ret!r} in "
                 f"{record.env_steps}: the physics or the planner changed since it was recorded; retire its runs "
                 f"with --retire-redefined, or restore its episode file from where it was planned")
+    _index_plans(figure, folder)
 
 
 def _reports_success(figure: FigureConfig, task: str) -> bool:
