@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
-from synthetic import BLOCK, make_figure, plan
+from synthetic import BLOCK, make_figure, plan, train
 
 from dexterous.experiments.plots import draw_figure
 from dexterous.experiments.report import TABLE_HEADER, write_report
@@ -35,6 +35,11 @@ def test_report_tables_show_the_objects_play_where_the_records_hold_it(results):
         dataclasses.replace(plan(spin, "TOPDM+", 1, 100.0, None), in_hand=240, turns=-0.25),
         plan(spin, "TOPDM+", 2, 0.0, None),  # recorded before the play was kept, its episode not at hand
         dataclasses.replace(plan(egg, "TOPDM+", 0, 20.0, 1.0), in_hand=73, turns=3.0)])
+    make_figure(results, "fig5", [dataclasses.replace(train(spin, "TD3", 0), ret=50.0, in_hand=240.5, turns=1.5),
+                                  train(spin, "TD3", 1)])  # its last evaluation made before turns were kept
+    fig5 = write_report(results).read_text().split("## fig5")[1]
+    assert ("| PenSpin | TD3 | 2/3 | – | 27.00, 27.00 (4.00 to 50.00) | – | 240.5/250 in hand, 1.50 turns, 0.11 per step "
+            "(in hand, turns: 1 of 2 runs) | – |") in fig5  # training: over its 250-step evaluation episodes
     text = write_report(results).read_text().split("## planners")[1]
     assert ("| PenSpin | TOPDM+ | 3/3 | – | 50.00, 50.00 (0.00 to 100.00) | 4 | 245.0/250 in hand, 0.12 turns, 0.20 per step "
             "(in hand, turns: 2 of 3 runs) | – |") in text

@@ -160,6 +160,18 @@ def test_plan_records_hold_the_objects_play_and_older_records_get_it_from_their_
     assert (summary.folder / "runs.jsonl").read_text() == lines
 
 
+def test_a_td3_record_holds_its_last_evaluations_object_play(tmp_path):
+    from dexterous.rl import read_evaluations
+
+    figure = FigureConfig(name="fig5", title="TD3 on PenSpin", tasks=(PEN_SPIN,), methods=(Method("TD3", "td3"),),
+                          budget=BUDGETS["smoke"])
+    summary = reproduce(figure, tmp_path, parallel=False, progress=False)
+    (record,) = read_runs(summary.folder)
+    last = read_evaluations(summary.folder / record.path)[-1]
+    assert (record.in_hand, record.turns) == (last["mean_in_play_steps"], last["mean_turns"])
+    assert record.ret == last["mean_return"] and 0 <= record.in_hand <= 250
+
+
 def test_fig3_and_fig4_plan_the_two_hand_tasks_for_the_originals_50_steps():
     from dexterous.experiments.runs import RunSpec, planner_config
 

@@ -105,7 +105,7 @@ def test_curves_draw_one_band_per_method(cli_runs, tmp_path, capsys):
                  "--out", str(out)]) == 0
     image = imread(out)
     assert image.shape[0] > 300 and image.std() > 0.05
-    with pytest.raises(ValueError, match=r"have no 'success_rate'; they have \['mean_in_play_steps', 'mean_return'\]"):
+    with pytest.raises(ValueError, match=r"have no 'success_rate'; they have \['mean_in_play_steps', 'mean_return', 'mean_turns'\]"):
         plot_runs([cli_runs / "plain"], tmp_path / "x.png", metric="success_rate")
 
 

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import dexterous
-from dexterous.demos import DemoError, load_folder
+from dexterous.demos import DemoError, load_folder, object_quat_index
+from dexterous.demos.play import body_x_turns
 from dexterous.rl import ActionCoupling, DemoRestarts, Float32Observation, InPlayReward, TD3Config
 
 PEN_SPIN = "dexterous/PenSpin-v1"
@@ -233,7 +234,7 @@ def test_only_the_training_env_of_a_lost_object_config_has_the_in_play_reward(de
     assert find_wrapper(TD3Recipe(TD3Config(demos=str(demo_folder))).make_train_env(), InPlayReward) is None
 
 
-def test_an_in_play_run_is_evaluated_on_its_training_reward_beside_the_papers_and_picks_its_best_by_it():
+def test_an_in_play_run_is_evaluated_on_its_training_reward_beside_the_papers_with_turns_and_picks_its_best_by_it():
     from dexterous.rl.episodes import run_episode
     from dexterous.rl.td3 import EVAL_SEED, TD3Recipe
 
@@ -246,6 +247,11 @@ def test_an_in_play_run_is_evaluated_on_its_training_reward_beside_the_papers_an
     assert record["in_play_returns"] == [float(run_episode(trained_on, throw, EVAL_SEED).rewards.sum())]
     assert record["returns"] == [float(run_episode(recipe.make_eval_env(), throw, EVAL_SEED).rewards.sum())]
     assert record["mean_in_play_return"] < record["mean_return"] - 3.0 * 200  # the lost steps cost the penalty
+    # the turns, from the pen's orientations in the same episode
+    env = recipe.make_eval_env()
+    quat = object_quat_index(env)
+    quats = run_episode(env, throw, EVAL_SEED, probe=lambda e: e.unwrapped.data.qpos[quat].copy()).probes
+    assert record["turns"] == [float(body_x_turns(np.array(quats))[-1])] == [record["mean_turns"]]
     assert recipe.best_metric == "mean_in_play_return"
     paper = TD3Recipe(TD3Config(eval_episodes=1))
     assert paper.best_metric == "mean_return" and "mean_in_play_return" not in paper.evaluate(throw)

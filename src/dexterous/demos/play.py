@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import gymnasium
 import numpy as np
 
 import dexterous
@@ -131,14 +132,19 @@ class EpisodePlay:
                           *(f"  {w.row()}" for w in self.windows)])
 
 
+def object_quat_index(env: gymnasium.Env) -> np.ndarray | None:
+    """Where env's (first) object's orientation is in qpos (w first); None without an object (Humanoid)."""
+    indices = getattr(env.unwrapped, "indices", None)
+    return indices.objects[0].qpos[3:7] if indices is not None and indices.objects else None
+
+
 def inspect_demonstration(demo: Demonstration, window: int | None = None) -> EpisodePlay:
     """The object's play in demo, read from its recorded states (nothing is simulated);
     also per window of `window` steps where given."""
     if window is not None:
         check_number("window", window, 1, integer=True)
     env = dexterous.make(demo.env_id).unwrapped
-    indices = getattr(env, "indices", None)  # Humanoid has no object
-    quat = indices.objects[0].qpos[3:7] if indices is not None and indices.objects else None
+    quat = object_quat_index(env)
     quats, lost = [], []
     for t in range(demo.num_steps + 1):
         env.restore(demo.snapshot(t))

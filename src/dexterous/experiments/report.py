@@ -175,12 +175,13 @@ def _row(cell: MethodSummary) -> tuple[str, ...]:
 def _play(cell: MethodSummary) -> str:
     """Steps with the object in hand, means over the runs that recorded them, and on tasks
     without success (PenSpin) its turns and the reward per step; "–" where there is none."""
-    if cell.steps is None or not entry(cell.task).has_object:
+    if not entry(cell.task).has_object or (cell.steps is None and cell.in_hand is None):
         return "–"
-    parts = [] if cell.in_hand is None else [f"{cell.in_hand:.1f}/{cell.steps} in hand"]
+    steps = cell.steps if cell.steps is not None else entry(cell.task).episode_steps  # training: its evaluations
+    parts = [] if cell.in_hand is None else [f"{cell.in_hand:.1f}/{steps} in hand"]
     if not entry(cell.task).has_success:
         parts += [] if cell.turns is None else [f"{_signed(cell.turns)} turns"]
-        parts += [] if cell.mean_return is None else [f"{_signed(cell.mean_return / cell.steps)} per step"]
+        parts += [] if cell.mean_return is None else [f"{_signed(cell.mean_return / steps)} per step"]
     some = f" (in hand, turns: {cell.played} of {cell.finished} runs)" if 0 < cell.played < cell.finished else ""
     return ", ".join(parts) + some if parts else "–"
 

@@ -73,13 +73,15 @@ class RunRecord:
     """The run's episode file or run directory, relative to the figure folder."""
     curve: dict[str, list[float]] = field(default_factory=dict)
     """Training runs: "steps" and each evaluation metric ("mean_return", "success_rate")."""
-    in_hand: int | None = None
-    """Planned episode of a task with an object: the steps after which the object was in play
-    (`object_lost` false). None for other runs, and for records made before it was kept
-    whose episode file is not at hand (`reproduce` fills in those whose file is)."""
+    in_hand: float | None = None
+    """Task with an object: the steps after which the object was in play (`object_lost`
+    false), of a planned episode, or of a training run's last evaluation (its mean over
+    episodes). None for other runs, for plan records made before it was kept whose episode
+    file is not at hand (`reproduce` fills in those whose file is) and for training runs
+    whose last evaluation predates turns."""
     turns: float | None = None
-    """Planned episode of a task with an object: the object's turns about its body x axis
-    (PenSpin's spin); None likewise."""
+    """Task with an object: the object's turns about its body x axis (PenSpin's spin), as
+    in_hand; None likewise."""
 
     @property
     def key(self) -> tuple[str, str, int]:

@@ -79,7 +79,8 @@ def execute(figure: FigureConfig, spec: RunSpec, folder: str, nthread: int | Non
                 if name in evaluations[-1]}}
     return RunRecord(task=spec.task, method=spec.method.label, seed=spec.seed, kind=spec.method.kind,
                      ret=curve["mean_return"][-1], final_success=curve.get("success_rate", [None])[-1],
-                     env_steps=summary.steps, wall_s=time.perf_counter() - start, path=spec.path, curve=curve)
+                     env_steps=summary.steps, wall_s=time.perf_counter() - start, path=spec.path, curve=curve,
+                     **_evaluated_play(spec.task, evaluations[-1]))
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,14 @@ def _object_play(demo: Demonstration) -> dict[str, int | float]:
         return {}
     play = inspect_demonstration(demo)
     return {"in_hand": play.in_hand, "turns": play.turns}
+
+
+def _evaluated_play(task: str, evaluation: dict) -> dict[str, float]:
+    """The record fields of a training run's object play: the means over its last evaluation's
+    episodes (none for a task without an object, or an evaluation made before turns were kept)."""
+    if not entry(task).has_object or "mean_turns" not in evaluation:
+        return {}
+    return {"in_hand": evaluation["mean_in_play_steps"], "turns": evaluation["mean_turns"]}
 
 
 def _fill_object_play(folder: Path) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from dexterous.demos.play import body_x_turns, spin_windows
+from dexterous.demos.play import body_x_turns, object_quat_index, spin_windows
 from dexterous.progress import progress_bar
 from dexterous.rl.episodes import run_episode
 from dexterous.rl.policies import load_policy
@@ -87,7 +87,7 @@ def evaluate_run(run_dir: str | Path, episodes: int = 10, steps: int = 1000, see
     policy = load_policy(run_dir)
     render = {"render_mode": "rgb_array", "width": width, "height": height} if video else {}
     env = policy.recipe.make_eval_env(**render)
-    quat = env.unwrapped.indices.objects[0].qpos[3:7]
+    quat = object_quat_index(env)
     results = []
     for i in progress_bar(range(episodes), desc=f"evaluate {Path(run_dir).name}", unit="episode", disable=not progress):
         recording = video is not None and i == 0

@@ -21,7 +21,8 @@ from stable_baselines3.common.noise import NormalActionNoise
 from stable_baselines3.common.vec_env import VecEnv
 
 import dexterous
-from dexterous.demos import Demonstration, episode_digests, load_folder
+from dexterous.demos import Demonstration, episode_digests, load_folder, object_quat_index
+from dexterous.demos.play import body_x_turns
 from dexterous.rl.configs import OffPolicyConfig, TD3Config
 from dexterous.rl.episodes import Policy, run_episode
 from dexterous.rl.wrappers import ActionCoupling, DemoRestarts, Float32Observation, InPlayReward
@@ -95,22 +96,29 @@ class TD3Recipe:
 
     def evaluate(self, policy: Policy) -> dict[str, Any]:
         """Over eval_episodes full episodes of the deterministic policy (no restarts): the mean
-        return (the paper's reward), the steps after which the object was in play, and with
-        lost_object the in-play return (the training reward: −lost_penalty at those steps)."""
+        return (the paper's reward), the steps after which the object was in play, the object's
+        turns about its body x axis (PenSpin's spin: a return can be earned by a pen thrown
+        spinning), and with lost_object the in-play return (the training reward: −lost_penalty
+        at those steps)."""
         if self._eval_env is None:
             self._eval_env = self.make_eval_env()
-        episodes = [run_episode(self._eval_env, policy, EVAL_SEED + i, probe=_object_lost)
+        quat = object_quat_index(self._eval_env)
+
+        def probe(env: gymnasium.Env) -> tuple[np.ndarray | None, bool]:
+            orientation = None if quat is None else env.unwrapped.data.qpos[quat].copy()
+            return orientation, env.unwrapped.object_lost_now()
+
+        episodes = [run_episode(self._eval_env, policy, EVAL_SEED + i, probe=probe)
                     for i in range(self.config.eval_episodes)]
-        lost = [np.array(e.probes[1:], dtype=bool) for e in episodes]
+        lost = [np.array([lost for _, lost in e.probes[1:]], dtype=bool) for e in episodes]
         returns = [float(e.rewards.sum()) for e in episodes]
         in_play_steps = [int(np.sum(~x)) for x in lost]
         record = {"mean_return": float(np.mean(returns)), "returns": returns,
                   "mean_in_play_steps": float(np.mean(in_play_steps)), "in_play_steps": in_play_steps}
+        if quat is not None:
+            turns = [float(body_x_turns(np.array([q for q, _ in e.probes]))[-1]) for e in episodes]
+            record.update(mean_turns=float(np.mean(turns)), turns=turns)
         if self.config.lost_object:
             in_play = [float(np.where(x, -self.config.lost_penalty, e.rewards).sum()) for e, x in zip(episodes, lost)]
             record.update(mean_in_play_return=float(np.mean(in_play)), in_play_returns=in_play)
         return record
-
-
-def _object_lost(env: gymnasium.Env) -> bool:
-    return env.unwrapped.object_lost_now()
