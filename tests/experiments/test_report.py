@@ -128,6 +128,29 @@ def test_draw_figure_writes_png_and_svg(results, name):
     assert [p.read_bytes() for p in draw_figure(results / name)] == drawn  # no date, no random ids
 
 
+def test_fig5_draws_the_steps_in_hand_below_the_returns_where_the_records_hold_them(results):
+    from dexterous.experiments.plots import _curves_and_levels
+    from dexterous.experiments.summary import load_summary
+
+    spin = "dexterous/PenSpin-v1"
+    _, without = load_summary(results / "fig5")  # records from before the steps in hand were kept
+    assert [ax.get_ylabel() for ax in _curves_and_levels(without).axes] == ["mean return per episode"]
+
+    def kept(seed: int, in_hand: list[float]):
+        run = train(spin, "TD3", seed)
+        return dataclasses.replace(run, curve={**run.curve, "mean_in_play_steps": in_hand}, in_hand=in_hand[-1], turns=0.5)
+
+    make_figure(results, "fig5", [dataclasses.replace(plan(spin, "TOPDM", 0, 5.0, None), in_hand=20, turns=0.4),
+                                  kept(0, [10.0, 100.0, 250.0]), kept(1, [30.0, 50.0, 230.0])])
+    _, summary = load_summary(results / "fig5")
+    top, below = _curves_and_levels(summary).axes
+    assert below.get_ylabel() == "steps with the object in hand per episode" and below.get_legend() is None
+    (td3,) = [line for line in below.lines if line.get_label() == "TD3 (2/3)"]
+    assert list(td3.get_xdata()) == [0.0, 60.0, 120.0] and list(td3.get_ydata()) == [20.0, 75.0, 240.0]  # medians
+    (topdm,) = [line for line in below.lines if line.get_label() == "TOPDM (1/3)"]
+    assert list(topdm.get_ydata()) == [20, 20]  # a planner's steps in hand, a level
+
+
 def test_success_bars_are_labelled_with_their_rate_and_seeds(results):
     from dexterous.experiments.plots import _bars
     from dexterous.experiments.summary import load_summary

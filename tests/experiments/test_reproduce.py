@@ -170,6 +170,19 @@ def test_a_td3_record_holds_its_last_evaluations_object_play(tmp_path):
     last = read_evaluations(summary.folder / record.path)[-1]
     assert (record.in_hand, record.turns) == (last["mean_in_play_steps"], last["mean_turns"])
     assert record.ret == last["mean_return"] and 0 <= record.in_hand <= 250
+    assert record.curve["mean_in_play_steps"][-1] == record.in_hand and record.curve["mean_turns"][-1] == record.turns
+
+    from dexterous.experiments.results import write_runs
+
+    older = dataclasses.replace(record, in_hand=None, turns=None,  # as recorded before these were kept
+                                curve={k: record.curve[k] for k in ("steps", "mean_return")})
+    write_runs(summary.folder, [older])
+    reproduce(figure, tmp_path, parallel=False, progress=False)  # nothing to run; fills them in from the run
+    assert read_runs(summary.folder) == [record]
+    other = dataclasses.replace(older, ret=record.ret + 1.0)  # not this run folder's run
+    write_runs(summary.folder, [other])
+    reproduce(figure, tmp_path, parallel=False, progress=False)
+    assert read_runs(summary.folder) == [other]
 
 
 def test_fig3_and_fig4_plan_the_two_hand_tasks_for_the_originals_50_steps():

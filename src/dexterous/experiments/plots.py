@@ -7,7 +7,8 @@ display, safe in worker processes. What is drawn follows the paper's figure:
   final-step success rate (error bars: its 95% Wilson interval) and of the mean return
   (error bars: min–max);
 - fig 5 (PenSpin): training curves (median line, min–max band, x = env steps) with each
-  planning method's mean return as a horizontal line over a light min–max band;
+  planning method's mean return as a horizontal line over a light min–max band; below, where
+  the records hold them, the steps with the pen in hand likewise;
 - appendix B: one training curve per run, coloured by method;
 - other return-only figures (appendix C): bars of the mean return with min–max error bars;
 - efficiency: per task, final-step success (Wilson interval) and below it the reward per
@@ -122,23 +123,35 @@ def _bar_values(cells: list[MethodSummary], metric: str) -> tuple[np.ndarray, np
     return tuple(np.array([getattr(c, name) for c in cells], dtype=float) for name in names)
 
 
+_IN_HAND_LABEL = "steps with the object in hand per episode"
+
+
 def _curves_and_levels(summary: FigureSummary) -> Figure:
-    """Training methods as median + min–max band over seeds; planners as levels."""
-    fig, colours = _curve_figure(summary)
-    for ax, task in zip(fig.axes, summary.figure.tasks):
+    """Training methods as median + min–max band over seeds; planners as levels (mean, and
+    for the return its min–max band). Below, where the records hold them, the steps with the
+    object in hand likewise: PenSpin's return also pays a pen thrown spinning, so the return
+    alone cannot say whether a method keeps the pen."""
+    in_hand = any(c.in_hand is not None or "mean_in_play_steps" in c.curves for c in summary.cells)
+    rows = ("mean_return", "mean_in_play_steps") if in_hand else ("mean_return",)
+    fig, colours = _curve_figure(summary, len(rows))
+    tasks = summary.figure.tasks
+    for k, (ax, metric) in enumerate(zip(fig.axes, (m for m in rows for _ in tasks))):
+        task = tasks[k % len(tasks)]
         for cell in (c for c in summary.cells if c.task == task):
             label = f"{cell.method.label} ({cell.finished}/{cell.planned})"
             colour = colours[cell.method.label]
-            band = cell.curves.get("mean_return")
-            if cell.method.kind == "plan" and cell.finished:
-                ax.axhspan(cell.min_return, cell.max_return, color=colour, alpha=0.12, linewidth=0)
-                ax.axhline(cell.mean_return, color=colour, linestyle="--", label=label)
+            band = cell.curves.get(metric)
+            level = cell.mean_return if metric == "mean_return" else cell.in_hand
+            if cell.method.kind == "plan" and cell.finished and level is not None:
+                if metric == "mean_return":
+                    ax.axhspan(cell.min_return, cell.max_return, color=colour, alpha=0.12, linewidth=0)
+                ax.axhline(level, color=colour, linestyle="--", label=label)
             elif band is not None:
                 ax.fill_between(band.steps, band.low, band.high, color=colour, alpha=0.2, linewidth=0)
                 ax.plot(band.steps, band.median, color=colour, label=label)
-            else:  # nothing finished: in the legend only, with its 0/K
+            else:  # nothing finished, or not recorded: in the legend only, with its n/K
                 ax.plot([], [], color=colour, label=label)
-        _curve_axes(ax, task)
+        _curve_axes(ax, task, _IN_HAND_LABEL if metric == "mean_in_play_steps" else None, legend=k < len(tasks))
     fig.suptitle(_title(summary), fontsize=9)
     return fig
 
@@ -158,18 +171,19 @@ def _per_run(summary: FigureSummary) -> Figure:
     return fig
 
 
-def _curve_figure(summary: FigureSummary) -> tuple[Figure, dict[str, str]]:
-    """A figure with one axes per task (in fig.axes) and the colour of each method."""
-    fig = Figure(figsize=(8.0, 4.5), layout="constrained")
-    fig.subplots(1, len(summary.figure.tasks), squeeze=False)
+def _curve_figure(summary: FigureSummary, rows: int = 1) -> tuple[Figure, dict[str, str]]:
+    """A figure with rows of one axes per task (in fig.axes, row by row) and the colour of each method."""
+    fig = Figure(figsize=(8.0, 4.5 + 3.0 * (rows - 1)), layout="constrained")
+    fig.subplots(rows, len(summary.figure.tasks), squeeze=False, sharex="col")
     return fig, _colours(summary)
 
 
-def _curve_axes(ax: Axes, task: str) -> None:
+def _curve_axes(ax: Axes, task: str, ylabel: str | None = None, legend: bool = True) -> None:
     ax.set_title(task_name(task), fontsize=9)
     ax.set_xlabel("environment steps")
-    ax.set_ylabel("mean return per episode")
-    ax.legend(fontsize=8)
+    ax.set_ylabel(ylabel or "mean return per episode")
+    if legend:
+        ax.legend(fontsize=8)
 
 
 def _efficiency(summary: FigureSummary) -> Figure:

@@ -71,8 +71,9 @@ class RunRecord:
     training runs, the invocation that finished them."""
     path: str
     """The run's episode file or run directory, relative to the figure folder."""
-    curve: dict[str, list[float]] = field(default_factory=dict)
-    """Training runs: "steps" and each evaluation metric ("mean_return", "success_rate")."""
+    curve: dict[str, list[float | None]] = field(default_factory=dict)
+    """Training runs: "steps" and each evaluation metric their evaluations have ("mean_return",
+    "success_rate", "mean_in_play_steps", "mean_turns"; None at evaluations made before one was kept)."""
     in_hand: float | None = None
     """Task with an object: the steps after which the object was in play (`object_lost`
     false), of a planned episode, or of a training run's last evaluation (its mean over

@@ -73,14 +73,9 @@ def execute(figure: FigureConfig, spec: RunSpec, folder: str, nthread: int | Non
 
     start = time.perf_counter()
     summary = train(train_config(figure, spec, folder_path), folder_path / spec.path, progress=progress)
-    evaluations = read_evaluations(folder_path / spec.path)
-    curve = {"steps": [float(e["steps"]) for e in evaluations],
-             **{name: [float(e[name]) for e in evaluations] for name in ("mean_return", "success_rate")
-                if name in evaluations[-1]}}
     return RunRecord(task=spec.task, method=spec.method.label, seed=spec.seed, kind=spec.method.kind,
-                     ret=curve["mean_return"][-1], final_success=curve.get("success_rate", [None])[-1],
-                     env_steps=summary.steps, wall_s=time.perf_counter() - start, path=spec.path, curve=curve,
-                     **_evaluated_play(spec.task, evaluations[-1]))
+                     env_steps=summary.steps, wall_s=time.perf_counter() - start, path=spec.path,
+                     **_evaluated(spec.task, read_evaluations(folder_path / spec.path)))
 
 
 @dataclass(frozen=True)
@@ -127,7 +122,7 @@ def reproduce(figure: FigureConfig, out: str | Path, address: str | None = None,
     specs = select(figure, [s for s in runs_of(figure) if s.key not in records], tasks, methods)
     _check_demos_are_coming(figure, specs, records)
     folder = open_figure_dir(out, figure)  # after the checks: a refused selection leaves no folder behind
-    _fill_object_play(folder)
+    _fill_from_run_files(folder)
     budget = len(specs) if max_runs is None else max_runs
     bar = progress_bar(total=len(runs_of(figure)), initial=before, unit="run", desc=figure.name,
                        disable=not progress)
@@ -165,27 +160,49 @@ def _object_play(demo: Demonstration) -> dict[str, int | float]:
     return {"in_hand": play.in_hand, "turns": play.turns}
 
 
-def _evaluated_play(task: str, evaluation: dict) -> dict[str, float]:
-    """The record fields of a training run's object play: the means over its last evaluation's
-    episodes (none for a task without an object, or an evaluation made before turns were kept)."""
-    if not entry(task).has_object or "mean_turns" not in evaluation:
-        return {}
-    return {"in_hand": evaluation["mean_in_play_steps"], "turns": evaluation["mean_turns"]}
+_CURVE_METRICS = ("mean_return", "success_rate", "mean_in_play_steps", "mean_turns")
+"""The evaluation metrics a training record keeps as curves (those its evaluations have)."""
 
 
-def _fill_object_play(folder: Path) -> None:
-    """Give the plan records made before in_hand and turns were kept those fields, from their
-    episode files where these are at hand (plans are not committed, records are) and are the
-    recorded episode: the same environment, seed, return and env steps."""
+def _evaluated(task: str, evaluations: list[dict]) -> dict:
+    """A training run's record fields from its evaluations: the curves; the return and the
+    success rate of the last evaluation; on a task with an object, that evaluation's mean steps
+    in hand and turns (none where it was made before turns were kept). A metric that only
+    later evaluations have is None at the earlier steps (its curve is then not drawn)."""
+    last = evaluations[-1]
+    curve = {"steps": [float(e["steps"]) for e in evaluations],
+             **{name: [None if e.get(name) is None else float(e[name]) for e in evaluations]
+                for name in _CURVE_METRICS if name in last}}
+    play = ({"in_hand": last["mean_in_play_steps"], "turns": last["mean_turns"]}
+            if entry(task).has_object and "mean_turns" in last else {})
+    return {"ret": curve["mean_return"][-1], "final_success": curve.get("success_rate", [None])[-1],
+            "curve": curve, **play}
+
+
+def _fill_from_run_files(folder: Path) -> None:
+    """Give the records made before some of their fields were kept those fields, from their
+    run's files where these are at hand (neither plans nor training runs are committed,
+    records are) and are the recorded run. Plans: in_hand and turns, from the recorded
+    episode (the same environment, seed, return and env steps). Training: the curves and
+    object play of `_evaluated`, from evaluations that end at the recorded step and return."""
     from dexterous.demos import Demonstration
+    from dexterous.rl import read_evaluations
 
     for record in read_runs(folder):
-        if not (record.kind == "plan" and record.in_hand is None and entry(record.task).has_object
-                and (folder / record.path).exists()):
+        path = folder / record.path
+        if not (path.exists() and entry(record.task).has_object):
             continue
-        demo = Demonstration.load(folder / record.path)
-        if is_recorded_episode(demo, record):
-            record_run(folder, dataclasses.replace(record, **_object_play(demo)))
+        if record.kind == "plan":
+            if record.in_hand is None:
+                demo = Demonstration.load(path)
+                if is_recorded_episode(demo, record):
+                    record_run(folder, dataclasses.replace(record, **_object_play(demo)))
+            continue
+        evaluations = read_evaluations(path)
+        if evaluations and (evaluations[-1]["steps"], evaluations[-1]["mean_return"]) == (record.env_steps, record.ret):
+            filled = dataclasses.replace(record, **_evaluated(record.task, evaluations))
+            if filled != record:
+                record_run(folder, filled)
 
 
 def _restore_demonstrations(figure: FigureConfig, wave: list[RunSpec], records: dict, folder: Path,
