@@ -145,6 +145,7 @@ def test_fig5_draws_the_steps_in_hand_below_the_returns_where_the_records_hold_t
     _, summary = load_summary(results / "fig5")
     top, below = _curves_and_levels(summary).axes
     assert below.get_ylabel() == "steps with the object in hand per episode" and below.get_legend() is None
+    assert (top.get_xlabel(), below.get_xlabel()) == ("", "environment steps")  # one x axis, shared
     (td3,) = [line for line in below.lines if line.get_label() == "TD3 (2/3)"]
     assert list(td3.get_xdata()) == [0.0, 60.0, 120.0] and list(td3.get_ydata()) == [20.0, 75.0, 240.0]  # medians
     (topdm,) = [line for line in below.lines if line.get_label() == "TOPDM (1/3)"]

@@ -151,7 +151,8 @@ def _curves_and_levels(summary: FigureSummary) -> Figure:
                 ax.plot(band.steps, band.median, color=colour, label=label)
             else:  # nothing finished, or not recorded: in the legend only, with its n/K
                 ax.plot([], [], color=colour, label=label)
-        _curve_axes(ax, task, _IN_HAND_LABEL if metric == "mean_in_play_steps" else None, legend=k < len(tasks))
+        _curve_axes(ax, task, _IN_HAND_LABEL if metric == "mean_in_play_steps" else None, legend=k < len(tasks),
+                    xlabel=k >= len(tasks) * (len(rows) - 1))
     fig.suptitle(_title(summary), fontsize=9)
     return fig
 
@@ -178,9 +179,9 @@ def _curve_figure(summary: FigureSummary, rows: int = 1) -> tuple[Figure, dict[s
     return fig, _colours(summary)
 
 
-def _curve_axes(ax: Axes, task: str, ylabel: str | None = None, legend: bool = True) -> None:
+def _curve_axes(ax: Axes, task: str, ylabel: str | None = None, legend: bool = True, xlabel: bool = True) -> None:
     ax.set_title(task_name(task), fontsize=9)
-    ax.set_xlabel("environment steps")
+    ax.set_xlabel("environment steps" if xlabel else "")
     ax.set_ylabel(ylabel or "mean return per episode")
     if legend:
         ax.legend(fontsize=8)
