@@ -11,7 +11,8 @@ import pytest
 from dexterous.cli import main
 from dexterous.demos import Demonstration
 from dexterous.experiments.configs import BUDGETS, MPPI_1, MPPI_20, TOPDM, FigureConfig, Method, figure_config
-from dexterous.experiments.results import RunRecord, read_runs, record_run
+from dexterous.experiments.pending import describe_pending, pending_runs
+from dexterous.experiments.results import RunRecord, claim, is_claimed, read_runs, record_run
 from dexterous.experiments.runner import reproduce
 from dexterous.experiments.runs import runs_of, select
 
@@ -175,3 +176,49 @@ def test_a_demonstration_that_plans_again_differently_from_its_record_is_refused
                                             f"{planned.ret + 1.0!r} in {planned.env_steps}: the physics or the planner "
                                             "changed since it was recorded; retire its runs with --retire-redefined")):
         restore(dataclasses.replace(planned, ret=planned.ret + 1.0))
+
+
+def test_a_claim_is_held_by_one_holder_at_a_time_and_leaves_no_file(tmp_path):
+    run = "plans/EggHandOver/topdm/episode_0000.npz"
+    with claim(tmp_path, run) as mine:
+        assert mine and is_claimed(tmp_path, run)
+        with claim(tmp_path, run) as again:  # another open file, as another process has: refused
+            assert not again
+    assert not is_claimed(tmp_path, run)
+    assert not any((tmp_path / ".claims").iterdir())
+    # The file a killed holder leaves behind claims nothing: only a held lock does.
+    (tmp_path / ".claims" / "plans__EggHandOver__topdm__episode_0000.npz.lock").touch()
+    assert not is_claimed(tmp_path, run)
+    with claim(tmp_path, run) as mine:
+        assert mine
+
+
+def test_a_run_another_process_is_running_is_left_to_it_and_not_counted(tmp_path, capsys):
+    (tmp_path / "fig3").mkdir()
+    topdm, mppi = runs_of(PAIR)
+    with claim(tmp_path / "fig3", topdm.path):
+        dry = pending_runs(PAIR, tmp_path, max_runs=1)
+        assert [(p.spec.method.label, p.claimed) for p in dry] == [("TOPDM", True), ("MPPI κ=20", False)]
+        table = describe_pending(PAIR, dry)
+        assert "2 runs, in the order they would run (1 of them another process's, left to it)" in table
+        assert "EggHandOver TOPDM seed 0" in table.splitlines()[1]
+        assert table.splitlines()[1].endswith("(another process is running it now: passed over)")
+        assert table.splitlines()[-1].startswith(f"{dry[1].env_steps_left:,} env steps left in all")
+        reproduce(PAIR, tmp_path, parallel=False, progress=False, max_runs=1)
+        assert [r.method for r in read_runs(tmp_path / "fig3")] == ["MPPI κ=20"]
+    assert "EggHandOver TOPDM seed 0: another process is running it; going on to the next run" in capsys.readouterr().out
+    reproduce(PAIR, tmp_path, parallel=False, progress=False)  # let go of: this process runs it
+    assert sorted(r.method for r in read_runs(tmp_path / "fig3")) == ["MPPI κ=20", "TOPDM"]
+
+
+def test_training_waits_for_demonstrations_another_process_is_planning(tmp_path, capsys):
+    figure = FigureConfig(name="fig5", title="a planner and TD3 restarting from its episodes",
+                          tasks=("dexterous/PenSpin-v1",), methods=(TOPDM, Method("TD3 + demos", "td3", demos_from="TOPDM")),
+                          budget=BUDGETS["smoke"], plan_steps={"dexterous/PenSpin-v1": 4})
+    (tmp_path / "fig5").mkdir()
+    plan, _ = runs_of(figure)
+    with claim(tmp_path / "fig5", plan.path):
+        reproduce(figure, tmp_path, parallel=False, progress=False)
+    assert read_runs(tmp_path / "fig5") == []
+    assert ("PenSpin TD3 + demos seed 0: another process is still planning its demonstrations (seeds [0]); "
+            "going on to the next run") in capsys.readouterr().out

@@ -34,9 +34,8 @@ from tqdm import tqdm
 
 from dexterous.catalog import entry
 from dexterous.experiments.configs import FigureConfig, task_name
-from dexterous.experiments.results import (ResultsError, RunRecord, figure_dir, open_figure_dir, read_runs,
-                                           retire_redefined,
-                                          record_run)
+from dexterous.experiments.results import (ResultsError, RunRecord, claim, figure_dir, open_figure_dir, read_runs,
+                                           record_run, retire_redefined)
 from dexterous.experiments.pending import demonstrations_to_restore, finished_elsewhere, is_recorded_episode
 from dexterous.experiments.runs import RunSpec, plan_folder, planner_config, runs_of, select, train_config
 from dexterous.progress import progress_bar
@@ -109,8 +108,8 @@ def reproduce(figure: FigureConfig, out: str | Path, address: str | None = None,
     parallel: None runs on Ray when more than one run is pending (or address is given);
     False runs one after another in this process with `nthread` physics threads per run
     (None: all cores). max_runs stops after that many runs finish in this invocation (a
-    budget for partial runs). tasks and methods restrict the runs to those names (see
-    `select`), e.g. to share a figure between processes, each on its own tasks. retire first
+    budget for partial runs); a run another process is running is passed over, not counted
+    (`_run_here`). tasks and methods restrict the runs to those names (see `select`). retire first
     moves aside the runs of methods redefined since they were recorded (`retire_redefined`).
     """
     if max_runs is not None and max_runs < 1:
@@ -135,19 +134,47 @@ def reproduce(figure: FigureConfig, out: str | Path, address: str | None = None,
 
     waves = [[s for s in specs if s.method.demos_from is None], [s for s in specs if s.method.demos_from]]
     for wave in waves:
-        wave = wave[:budget]
-        budget -= len(wave)
-        _restore_demonstrations(figure, wave, records, folder, nthread, progress)
-        use_ray = parallel if parallel is not None else (address is not None or len(wave) > 1)
-        if use_ray and wave:
+        use_ray = parallel if parallel is not None else (address is not None or len(wave[:budget]) > 1)
+        if use_ray and wave[:budget]:
+            wave = wave[:budget]
+            budget -= len(wave)
+            _restore_demonstrations(figure, wave, records, folder, nthread, progress)
             _run_on_ray(figure, wave, folder, address, finished)
         else:
-            for spec in wave:
-                finished(execute(figure, spec, str(folder), nthread=nthread, progress=progress))
+            budget -= _run_here(figure, wave, budget, folder, records, finished, nthread, progress)
         _index_plans(figure, folder)
     bar.close()
     return ReproduceSummary(figure.name, folder, len(records), len(runs_of(figure)), before,
                             time.perf_counter() - start, len(retired))
+
+
+def _run_here(figure: FigureConfig, wave: list[RunSpec], budget: int, folder: Path, records: dict,
+              finished: Callable[[RunRecord], None], nthread: int | None, progress: bool) -> int:
+    """Run the wave's runs one after another in this process until `budget` of them finish;
+    return how many did. A run that another process sharing the folder is running (`claim`)
+    is left to it, and one that it finished meanwhile is not run again, so the same command
+    started once per core splits a figure's runs between the processes."""
+    done = 0
+    for spec in wave:
+        if done == budget:
+            break
+        with claim(folder, spec.path) as mine:
+            if not mine:
+                tqdm.write(f"{task_name(spec.task)} {spec.method.label} seed {spec.seed}: another process is "
+                           "running it; going on to the next run")
+                continue
+            records.update((r.key, r) for r in read_runs(folder))
+            if spec.key in records:
+                continue  # finished by another process since this one started
+            planning = _demonstrations_not_in(figure, spec, records)
+            if planning:
+                tqdm.write(f"{task_name(spec.task)} {spec.method.label} seed {spec.seed}: another process is still "
+                           f"planning its demonstrations (seeds {planning}); going on to the next run")
+                continue
+            _restore_demonstrations(figure, [spec], records, folder, nthread, progress)
+            finished(execute(figure, spec, str(folder), nthread=nthread, progress=progress))
+            done += 1
+    return done
 
 
 def _object_play(demo: Demonstration) -> dict[str, int | float]:
@@ -238,14 +265,21 @@ def _check_demos_are_coming(figure: FigureConfig, specs: list[RunSpec], records:
     """Refuse a selection that trains from demonstrations which neither exist nor are selected."""
     keys = {s.key for s in specs} | set(records)
     for spec in specs:
-        if spec.method.demos_from is None:
-            continue
-        missing = [seed for seed in range(figure.n_seeds) if (spec.task, spec.method.demos_from, seed) not in keys]
+        missing = _demonstrations_not_in(figure, spec, keys)
         if missing:
             source = figure.method(spec.method.demos_from)
             raise ResultsError(f"{spec.method.label} on {task_name(spec.task)} restarts from {source.label} episodes "
                                f"(seeds {missing}) that are neither finished nor selected; "
                                f"select --methods {source.slug} too, or run it first")
+
+
+def _demonstrations_not_in(figure: FigureConfig, spec: RunSpec, keys: Iterable[tuple]) -> list[int]:
+    """The seeds of the planned episodes that spec's training restarts from whose run keys
+    are not among keys (none for a run without demo restarts)."""
+    if spec.method.demos_from is None:
+        return []
+    keys = set(keys)
+    return [seed for seed in range(figure.n_seeds) if (spec.task, spec.method.demos_from, seed) not in keys]
 
 
 def _reuse_finished_episode(figure: FigureConfig, spec: RunSpec, folder: Path) -> None:
