@@ -34,7 +34,12 @@ def test_report_tables_show_the_objects_play_where_the_records_hold_it(results):
         dataclasses.replace(plan(spin, "TOPDM+", 0, 50.0, None), in_hand=250, turns=0.5),
         dataclasses.replace(plan(spin, "TOPDM+", 1, 100.0, None), in_hand=240, turns=-0.25),
         plan(spin, "TOPDM+", 2, 0.0, None),  # recorded before the play was kept, its episode not at hand
-        dataclasses.replace(plan(egg, "TOPDM+", 0, 20.0, 1.0), in_hand=73, turns=3.0)])
+        dataclasses.replace(plan(egg, "TOPDM+", 0, 20.0, 1.0), in_hand=73, turns=3.0),
+        *(dataclasses.replace(plan(egg, "TOPDM", seed, 5.0, 0.0), in_hand=75, turns=0.0, final_pos_error=error,
+                              final_rot_error=angle) for seed, error, angle in ((0, 0.02, 0.8), (1, 0.5, 3.0), (2, 0.004, 0.6))),
+        dataclasses.replace(plan(egg, "MPPI κ=20", 0, 5.0, 0.0), in_hand=75, turns=0.0, final_pos_error=0.031,
+                            final_rot_error=0.25),
+        plan(egg, "MPPI κ=20", 1, 5.0, 0.0)])  # recorded before the final pose was kept, its episode not at hand
     make_figure(results, "fig5", [dataclasses.replace(train(spin, "TD3", 0), ret=50.0, in_hand=240.5, turns=1.5),
                                   train(spin, "TD3", 1)])  # its last evaluation made before turns were kept
     fig5 = write_report(results).read_text().split("## fig5")[1]
@@ -44,6 +49,9 @@ def test_report_tables_show_the_objects_play_where_the_records_hold_it(results):
     assert ("| PenSpin | TOPDM+ | 3/3 | – | 50.00, 50.00 (0.00 to 100.00) | 4 | 245.0/250 in hand, 0.12 turns, 0.20 per step "
             "(in hand, turns: 2 of 3 runs) | – |") in text
     assert "| EggHandOver | TOPDM+ | 1/3 | 100% (1/1; 21–100%) | 20.00, 20.00 (20.00 to 20.00) | 13 | 73.0/75 in hand | – |" in text
+    # how far the final pose ended from the goal: medians, as one lost object (0.5 m) would drag a mean
+    assert ("| 75.0/75 in hand, final pose 2.0 cm, 0.80 rad from the goal (medians) | ≈100% success |") in text
+    assert "| 75.0/75 in hand, final pose 3.1 cm, 0.25 rad from the goal (medians, 1 of 2 runs) " in text
 
 
 def test_report_skips_a_blank_trailing_line_of_the_records(results):

@@ -14,7 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import dexterous
 from dexterous.cli import main
+from dexterous.envs.rotations import quat_multiply
 from dexterous.experiments.configs import (BUDGETS, FIGURES, HER_NEW, TOPDM, TOPDM_PLUS, FigureConfig, Method,
                                           figure_config)
 from dexterous.planning.configs import FAMILY_SWITCHES, VARIANTS, planner_definition
@@ -136,19 +138,34 @@ def test_records_hold_what_the_runs_did(tmp_path):
     assert (summary.folder / "plans" / "HandManipulateBlockFull" / "topdm" / "index.json").exists()
 
 
-def test_plan_records_hold_the_objects_play_and_older_records_get_it_from_their_episodes(tmp_path):
+def test_plan_records_hold_the_objects_play_and_older_records_get_it_from_their_episodes(tmp_path, capsys):
     from dexterous.demos import Demonstration, inspect_demonstration
     from dexterous.experiments.results import write_runs
 
     short = dataclasses.replace(SMALL, methods=(TOPDM,), plan_steps={BLOCK: 4})
     summary = reproduce(short, tmp_path, parallel=False, progress=False)
     (record,) = read_runs(summary.folder)
-    play = inspect_demonstration(Demonstration.load(summary.folder / record.path))
+    demo = Demonstration.load(summary.folder / record.path)
+    play = inspect_demonstration(demo)
     assert (record.in_hand, record.turns) == (play.in_hand, play.turns) and record.in_hand is not None
+    # how far the final pose is from the goal, computed here from the final observation
+    env = dexterous.make(BLOCK).unwrapped
+    env.restore(demo.snapshot(demo.num_steps))
+    achieved, desired = env.achieved_goal(env.data.qpos), env.goal
+    relative = quat_multiply(achieved[3:], desired[3:] * [1, -1, -1, -1])
+    assert record.final_pos_error == pytest.approx(np.linalg.norm(achieved[:3] - desired[:3]), abs=1e-12)
+    assert record.final_rot_error == pytest.approx(2 * np.arccos(min(abs(relative[0]), 1.0)), abs=1e-9)
+    assert (record.final_pos_error < 0.01 and record.final_rot_error < 0.1) == bool(record.final_success)
+    assert main(["inspect", str(summary.folder / record.path)]) == 0
+    assert (f"final success {bool(record.final_success)} ({100 * record.final_pos_error:.1f} cm and "
+            f"{record.final_rot_error:.2f} rad from the goal)") in capsys.readouterr().out
 
     write_runs(summary.folder, [dataclasses.replace(record, in_hand=None, turns=None)])  # as recorded before
     lines = (summary.folder / "runs.jsonl").read_text()
     reproduce(short, tmp_path, parallel=False, progress=False)  # nothing to run; fills in the play
+    assert read_runs(summary.folder) == [record]
+    write_runs(summary.folder, [dataclasses.replace(record, final_pos_error=None, final_rot_error=None)])
+    reproduce(short, tmp_path, parallel=False, progress=False)  # recorded before the final pose was kept
     assert read_runs(summary.folder) == [record]
     other = dataclasses.replace(record, ret=record.ret + 1.0, in_hand=None, turns=None)  # not this file's episode
     write_runs(summary.folder, [other])

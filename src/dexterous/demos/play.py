@@ -3,7 +3,9 @@
 PenSpin's reward pays ω_x − 15·|Δz| whether the pen spins in the hand or on the floor, so
 its return alone cannot say whether a demonstration or a policy spins the pen: these
 measures can. `inspect_demonstration` reads them from a demonstration's exact states
-(restored one by one), `spin_windows` from a run of a policy (`dexterous evaluate`).
+(restored one by one), `spin_windows` from a run of a policy (`dexterous evaluate`). On
+goal tasks it also says how far the objects ended from their goal: a failed final step can
+be a near miss or a lost object, and the success rate alone does not say which.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 import dexterous
 from dexterous.contracts.configs import check_number
 from dexterous.demos.format import Demonstration
+from dexterous.envs.goal import GoalHandEnv
 from dexterous.envs.rotations import quat_multiply
 
 
@@ -122,10 +125,16 @@ class EpisodePlay:
     windows: tuple[WindowPlay, ...] = ()
     """The same per window of steps, where asked for: a planner's budget per real step falls
     along the episode (the paper's decreasing schedule), and so, often, does its play."""
+    final_errors: tuple[float, float] | None = None
+    """Goal tasks: how far the objects ended from their goal (`GoalHandEnv.goal_errors`: the
+    largest position distance in m and rotation distance in rad), which tells a near miss
+    from a lost object; None for tasks without a goal."""
 
     def row(self) -> str:
         lost = "never" if self.first_lost is None else f"step {self.first_lost}"
         success = "" if self.final_success is None else f", final success {self.final_success}"
+        if self.final_errors is not None:
+            success += f" ({100 * self.final_errors[0]:.1f} cm and {self.final_errors[1]:.2f} rad from the goal)"
         so_far = "" if self.complete else " so far (unfinished)"
         return "\n".join([f"seed {self.seed}: {self.steps} steps{so_far}, in hand {self.in_hand}/{self.steps} (lost: {lost}), "
                           f"{self.turns:.2f} turns, {self.reward_per_step:.3f} reward per step{success}",
@@ -152,6 +161,7 @@ def inspect_demonstration(demo: Demonstration, window: int | None = None) -> Epi
             quats.append(env.data.qpos[quat].copy())
         if t:
             lost.append(env.object_lost_now())
+    final_errors = env.goal_errors() if isinstance(env, GoalHandEnv) and demo.num_steps else None
     lost_steps = np.flatnonzero(lost)
     turns = body_x_turns(np.array(quats)) if quats else np.zeros(demo.num_steps + 1)
     windows = (play_windows(demo.rewards, np.array(lost, dtype=bool), turns, window,
@@ -162,4 +172,4 @@ def inspect_demonstration(demo: Demonstration, window: int | None = None) -> Epi
         turns=float(turns[-1]),
         reward_per_step=float(np.mean(demo.rewards)) if demo.num_steps else 0.0,
         final_success=bool(demo.successes[-1]) if env.has_success and demo.num_steps else None,
-        complete=demo.complete, windows=windows)
+        complete=demo.complete, windows=windows, final_errors=final_errors)

@@ -39,6 +39,12 @@ class GoalHandEnv(HandEnv):
         """(..., 7K) object poses from (..., nq) positions."""
         return qpos[..., self._object_qpos]
 
+    def goal_errors(self) -> tuple[float, float]:
+        """How far the objects are from their goal now: the largest position (m) and the
+        largest rotation (rad) distance over objects, the two that success bounds."""
+        d_pos, d_rot = self.reward_fn.distances(self.achieved_goal(self.data.qpos), self.goal)
+        return float(np.max(d_pos)), float(np.max(d_rot))
+
     def set_goal(self, goal: np.ndarray) -> None:
         """Adopt a goal and move the ghosts there (mocap poses are part of the state)."""
         self.goal = np.array(goal, dtype=np.float64)

@@ -21,7 +21,7 @@ from dexterous.experiments.summary import FigureSummary, MethodSummary, distinct
 
 TABLE_HEADER = ("task", "method", "seeds finished", "final-step success (95% Wilson interval)",
                 "return: mean, median (min to max)", "env steps per real step, mean",
-                "object play, means (PenSpin: turns, reward per step)", "paper")
+                "object play: means (PenSpin: turns, reward per step); final pose from the goal: medians", "paper")
 
 
 def write_report(results_dir: str | Path, out: str | Path | None = None) -> Path:
@@ -173,8 +173,9 @@ def _row(cell: MethodSummary) -> tuple[str, ...]:
 
 
 def _play(cell: MethodSummary) -> str:
-    """Steps with the object in hand, means over the runs that recorded them, and on tasks
-    without success (PenSpin) its turns and the reward per step; "–" where there is none."""
+    """Steps with the object in hand, means over the runs that recorded them; on tasks
+    without success (PenSpin) its turns and the reward per step, on goal tasks how far the
+    final pose is from the goal (medians); "–" where there is none."""
     if not entry(cell.task).has_object or (cell.steps is None and cell.in_hand is None):
         return "–"
     steps = cell.steps if cell.steps is not None else entry(cell.task).episode_steps  # training: its evaluations
@@ -183,6 +184,10 @@ def _play(cell: MethodSummary) -> str:
         parts += [] if cell.turns is None else [f"{_signed(cell.turns)} turns"]
         parts += [] if cell.mean_return is None else [f"{_signed(cell.mean_return / steps)} per step"]
     some = f" (in hand, turns: {cell.played} of {cell.finished} runs)" if 0 < cell.played < cell.finished else ""
+    if cell.final_pos_error is not None and cell.final_rot_error is not None:
+        of = f", {cell.posed} of {cell.finished} runs" if cell.posed < cell.finished else ""
+        parts.append(f"final pose {100 * cell.final_pos_error:.1f} cm, {cell.final_rot_error:.2f} rad "
+                     f"from the goal (medians{of})")
     return ", ".join(parts) + some if parts else "–"
 
 

@@ -87,6 +87,12 @@ class RunRecord:
     turns: float | None = None
     """Task with an object: the object's turns about its body x axis (PenSpin's spin), as
     in_hand; None likewise."""
+    final_pos_error: float | None = None
+    """Planned episode of a goal task: the largest distance of an object from its goal
+    position at the final step (m); success needs < 0.01. None for other runs and for
+    records made before it was kept whose episode file is not at hand."""
+    final_rot_error: float | None = None
+    """Likewise the largest rotation distance from the goal orientation (rad); success needs < 0.1."""
 
     @property
     def key(self) -> tuple[str, str, int]:

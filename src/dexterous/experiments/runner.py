@@ -178,13 +178,20 @@ def _run_here(figure: FigureConfig, wave: list[RunSpec], budget: int, folder: Pa
 
 
 def _object_play(demo: Demonstration) -> dict[str, int | float]:
-    """The record fields of a planned episode's object play (none for a task without an object)."""
+    """The record fields of a planned episode's object play (none for a task without an
+    object): steps in hand, turns and, on goal tasks, how far the final pose is from the goal."""
     from dexterous.demos import inspect_demonstration
 
     if not entry(demo.env_id).has_object:
         return {}
     play = inspect_demonstration(demo)
-    return {"in_hand": play.in_hand, "turns": play.turns}
+    errors = {} if play.final_errors is None else dict(zip(("final_pos_error", "final_rot_error"), play.final_errors))
+    return {"in_hand": play.in_hand, "turns": play.turns, **errors}
+
+
+def _lacks_object_play(record: RunRecord) -> bool:
+    """Whether a plan record was made before some of `_object_play`'s fields were kept."""
+    return record.in_hand is None or (entry(record.task).has_success and record.final_pos_error is None)
 
 
 _CURVE_METRICS = ("mean_return", "success_rate", "mean_in_play_steps", "mean_turns")
@@ -209,7 +216,7 @@ def _evaluated(task: str, evaluations: list[dict]) -> dict:
 def _fill_from_run_files(folder: Path) -> None:
     """Give the records made before some of their fields were kept those fields, from their
     run's files where these are at hand (neither plans nor training runs are committed,
-    records are) and are the recorded run. Plans: in_hand and turns, from the recorded
+    records are) and are the recorded run. Plans: `_object_play`, from the recorded
     episode (the same environment, seed, return and env steps). Training: the curves and
     object play of `_evaluated`, from evaluations that end at the recorded step and return."""
     from dexterous.demos import Demonstration
@@ -220,7 +227,7 @@ def _fill_from_run_files(folder: Path) -> None:
         if not (path.exists() and entry(record.task).has_object):
             continue
         if record.kind == "plan":
-            if record.in_hand is None:
+            if _lacks_object_play(record):
                 demo = Demonstration.load(path)
                 if is_recorded_episode(demo, record):
                     record_run(folder, dataclasses.replace(record, **_object_play(demo)))

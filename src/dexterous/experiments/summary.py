@@ -58,6 +58,13 @@ class MethodSummary:
     """Mean steps with the object in play over those runs; None where there are none."""
     turns: float | None
     """Mean turns of the object about its body x axis over those runs; None likewise."""
+    posed: int
+    """Finished planned runs of a goal task that recorded how far their final pose is from the goal."""
+    final_pos_error: float | None
+    """Median over those runs of the final step's largest object distance from its goal
+    position (m; a median, as one lost object would drag a mean); None where there are none."""
+    final_rot_error: float | None
+    """Likewise for the rotation distance from the goal orientation (rad)."""
     paper: str | None
     """The paper's reported result for this cell (FigureConfig.paper), if it reports one."""
 
@@ -237,6 +244,7 @@ def _cell(figure: FigureConfig, task: str, method: Method, runs: list[RunRecord]
     returns = [r.ret for r in runs]
     successes = [r.final_success for r in runs if r.final_success is not None]
     played = [r for r in runs if r.in_hand is not None and r.turns is not None]
+    posed = [r for r in runs if r.final_pos_error is not None and r.final_rot_error is not None]
     return MethodSummary(
         task=task, method=method, planned=figure.n_seeds, runs=tuple(runs),
         success=float(np.mean(successes)) if successes else None,
@@ -248,6 +256,8 @@ def _cell(figure: FigureConfig, task: str, method: Method, runs: list[RunRecord]
         steps=planner_config(figure, RunSpec(task, method, 0)).episode_length if method.kind == "plan" else None,
         played=len(played), in_hand=float(np.mean([r.in_hand for r in played])) if played else None,
         turns=float(np.mean([r.turns for r in played])) if played else None,
+        posed=len(posed), final_pos_error=float(np.median([r.final_pos_error for r in posed])) if posed else None,
+        final_rot_error=float(np.median([r.final_rot_error for r in posed])) if posed else None,
         paper=figure.paper.get(f"{task}|{method.label}"))
 
 
