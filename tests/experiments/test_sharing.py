@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 
 import numpy as np
@@ -12,7 +13,7 @@ from dexterous.cli import main
 from dexterous.demos import Demonstration
 from dexterous.experiments.configs import BUDGETS, MPPI_1, MPPI_20, TOPDM, FigureConfig, Method, figure_config
 from dexterous.experiments.pending import describe_pending, pending_runs
-from dexterous.experiments.results import RunRecord, claim, is_claimed, read_runs, record_run
+from dexterous.experiments.results import ResultsError, RunRecord, claim, is_claimed, read_runs, record_run
 from dexterous.experiments.runner import reproduce
 from dexterous.experiments.runs import runs_of, select
 
@@ -222,3 +223,16 @@ def test_training_waits_for_demonstrations_another_process_is_planning(tmp_path,
     assert read_runs(tmp_path / "fig5") == []
     assert ("PenSpin TD3 + demos seed 0: another process is still planning its demonstrations (seeds [0]); "
             "going on to the next run") in capsys.readouterr().out
+
+
+def test_records_of_a_newer_version_or_damaged_are_refused_by_line(tmp_path):
+    record_run(tmp_path, _record("TOPDM", 0))
+    newer = {**_record("TOPDM", 1).to_json(), "grasp_quality": 0.5}  # a field a later version keeps
+    with (tmp_path / "runs.jsonl").open("a") as f:
+        f.write(json.dumps(newer) + "\n")
+    with pytest.raises(ResultsError, match=r"runs.jsonl line 2 is not a run record \(fields grasp_quality that this "
+                                           r"version of dexterous does not know: a newer version wrote it; upgrade"):
+        record_run(tmp_path, _record("MPPI κ=20", 0))  # refused rather than written back without the field
+    (tmp_path / "runs.jsonl").write_text('{"task": "dexterous/EggHandOver-v1"\n')
+    with pytest.raises(ResultsError, match=r"runs.jsonl line 1 is not a run record"):
+        read_runs(tmp_path)

@@ -29,7 +29,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +107,10 @@ class RunRecord:
     def from_json(cls, data: dict[str, Any]) -> RunRecord:
         data = dict(data)
         data["ret"] = data.pop("return")
+        unknown = sorted(set(data) - {f.name for f in fields(cls)})
+        if unknown:  # rewriting the file without them would lose them
+            raise TypeError(f"fields {', '.join(unknown)} that this version of dexterous does not know: a newer "
+                            f"version wrote it; upgrade dexterous to read it")
         return cls(**data)
 
 
