@@ -5,6 +5,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -236,3 +239,27 @@ def test_records_of_a_newer_version_or_damaged_are_refused_by_line(tmp_path):
     (tmp_path / "runs.jsonl").write_text('{"task": "dexterous/EggHandOver-v1"\n')
     with pytest.raises(ResultsError, match=r"runs.jsonl line 1 is not a run record"):
         read_runs(tmp_path)
+
+
+def test_a_claim_held_by_another_process_dies_with_it(tmp_path):
+    run = "plans/EggHandOver/topdm/episode_0000.npz"
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time\n"
+        "from dexterous.experiments.results import claim\n"
+        f"with claim({str(tmp_path)!r}, {run!r}) as mine:\n"
+        "    print(mine, flush=True)\n"
+        "    time.sleep(600)\n")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "True"
+        assert is_claimed(tmp_path, run)
+        with claim(tmp_path, run) as mine:
+            assert not mine
+    finally:
+        holder.kill()  # SIGKILL: no clean-up runs, its lock file stays behind
+        holder.wait()
+    deadline = time.monotonic() + 10
+    while is_claimed(tmp_path, run) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert (tmp_path / ".claims" / "plans__EggHandOver__topdm__episode_0000.npz.lock").exists()
+    with claim(tmp_path, run) as mine:
+        assert mine
