@@ -1,6 +1,8 @@
 """Files are replaced whole or not at all, and records say what made them."""
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -20,8 +22,23 @@ def test_a_writer_that_fails_midway_leaves_the_old_file_whole(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         write_atomically(path, crash)
     assert json.loads(path.read_text()) == {"run": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["record.json"]  # nor a temporary file left behind
     write_atomically(path, b'{"run": 3}')
     assert json.loads(path.read_text()) == {"run": 3}
+
+
+def test_processes_writing_one_file_at_once_each_replace_it_whole(tmp_path):
+    # Each writer renames its own temporary file: with one shared temporary name, one
+    # process renames the other's half-written file or finds its own gone.
+    script = ("import sys\nfrom dexterous.contracts.files import write_atomically\n"
+              "for i in range(300):\n"
+              "    write_atomically(sys.argv[1], sys.argv[2] * 50_000)\n")
+    writers = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "index.json"), letter],
+                                stderr=subprocess.PIPE, text=True) for letter in "ab"]
+    errors = [w.communicate()[1] for w in writers]
+    assert [w.returncode for w in writers] == [0, 0], errors
+    assert (tmp_path / "index.json").read_text() in ("a" * 50_000, "b" * 50_000)
+    assert [p.name for p in tmp_path.iterdir()] == ["index.json"]
 
 
 def test_a_snapshot_is_saved_atomically(tmp_path, monkeypatch):

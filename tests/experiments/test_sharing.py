@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import shutil
@@ -15,7 +16,7 @@ import pytest
 from dexterous.cli import main
 from dexterous.demos import Demonstration
 from dexterous.experiments.configs import BUDGETS, MPPI_1, MPPI_20, TOPDM, FigureConfig, Method, figure_config
-from dexterous.experiments.pending import describe_pending, pending_runs
+from dexterous.experiments.pending import PLANNING, RUNNING, describe_pending, pending_runs
 from dexterous.experiments.results import ResultsError, RunRecord, claim, is_claimed, read_runs, record_run
 from dexterous.experiments.runner import reproduce
 from dexterous.experiments.runs import runs_of, select
@@ -202,7 +203,7 @@ def test_a_run_another_process_is_running_is_left_to_it_and_not_counted(tmp_path
     topdm, mppi = runs_of(PAIR)
     with claim(tmp_path / "fig3", topdm.path):
         dry = pending_runs(PAIR, tmp_path, max_runs=1)
-        assert [(p.spec.method.label, p.claimed) for p in dry] == [("TOPDM", True), ("MPPI κ=20", False)]
+        assert [(p.spec.method.label, p.passed_over) for p in dry] == [("TOPDM", RUNNING), ("MPPI κ=20", None)]
         table = describe_pending(PAIR, dry)
         assert "2 runs, in the order they would run (1 of them another process's, left to it)" in table
         assert "EggHandOver TOPDM seed 0" in table.splitlines()[1]
@@ -210,7 +211,9 @@ def test_a_run_another_process_is_running_is_left_to_it_and_not_counted(tmp_path
         assert table.splitlines()[-1].startswith(f"{dry[1].env_steps_left:,} env steps left in all")
         reproduce(PAIR, tmp_path, parallel=False, progress=False, max_runs=1)
         assert [r.method for r in read_runs(tmp_path / "fig3")] == ["MPPI κ=20"]
-    assert "EggHandOver TOPDM seed 0: another process is running it; going on to the next run" in capsys.readouterr().out
+        reproduce(PAIR, tmp_path, parallel=False, progress=False)  # nothing left that is not another's
+        assert [r.method for r in read_runs(tmp_path / "fig3")] == ["MPPI κ=20"]
+    assert "EggHandOver TOPDM seed 0: another process is running it; leaving it to that one" in capsys.readouterr().out
     reproduce(PAIR, tmp_path, parallel=False, progress=False)  # let go of: this process runs it
     assert sorted(r.method for r in read_runs(tmp_path / "fig3")) == ["MPPI κ=20", "TOPDM"]
 
@@ -220,16 +223,61 @@ def test_training_waits_for_demonstrations_another_process_is_planning(tmp_path,
                           tasks=("dexterous/PenSpin-v1",), methods=(TOPDM, Method("TD3 + demos", "td3", demos_from="TOPDM")),
                           budget=BUDGETS["smoke"], plan_steps={"dexterous/PenSpin-v1": 4})
     (tmp_path / "fig5").mkdir()
-    plan, _ = runs_of(figure)
+    plan, training = runs_of(figure)
     with claim(tmp_path / "fig5", plan.path):
+        assert [p.passed_over for p in pending_runs(figure, tmp_path)] == [RUNNING, PLANNING]
         reproduce(figure, tmp_path, parallel=False, progress=False)
     assert read_runs(tmp_path / "fig5") == []
-    assert ("PenSpin TD3 + demos seed 0: another process is still planning its demonstrations (seeds [0]); "
-            "going on to the next run") in capsys.readouterr().out
+    assert ("PenSpin TD3 + demos seed 0: another process is still planning its demonstrations; leaving it for the "
+            "next run") in capsys.readouterr().out
+
+    # Planned here, then its file lost (a fresh clone): while another process plans it again
+    # for its own training, this one neither plans it a second time nor trains from it.
+    reproduce(figure, tmp_path, parallel=False, progress=False, methods=["topdm"])
+    (tmp_path / "fig5" / plan.path).unlink()
+    with claim(tmp_path / "fig5", plan.path):
+        reproduce(figure, tmp_path, parallel=False, progress=False)
+        assert not (tmp_path / "fig5" / plan.path).exists()
+    assert [r.method for r in read_runs(tmp_path / "fig5")] == ["TOPDM"]
+    assert "PenSpin TD3 + demos seed 0: another process is still planning its demonstrations" in capsys.readouterr().out
+
+
+def test_a_run_claimed_only_for_a_moment_is_run_at_the_second_pass(tmp_path, monkeypatch, capsys):
+    import dexterous.experiments.runner as runner
+
+    (tmp_path / "fig3").mkdir()
+    topdm, _ = runs_of(PAIR)
+    held = contextlib.ExitStack()
+    held.enter_context(claim(tmp_path / "fig3", topdm.path))  # held while the first pass meets it
+    execute = runner.execute
+
+    def let_go_then_execute(*args, **kwargs):
+        held.close()
+        return execute(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "execute", let_go_then_execute)
+    reproduce(PAIR, tmp_path, parallel=False, progress=False)
+    assert sorted(r.method for r in read_runs(tmp_path / "fig3")) == ["MPPI κ=20", "TOPDM"]
+    assert "another process" not in capsys.readouterr().out
+
+
+def test_a_ray_wave_claims_its_runs_up_to_the_budget(tmp_path):
+    from dexterous.experiments.runner import _claim_wave
+
+    first, second, third, _ = runs_of(dataclasses.replace(PAIR, seeds=2))
+    with claim(tmp_path, first.path), contextlib.ExitStack() as claims:
+        wave = _claim_wave(claims, tmp_path, [first, second, third], budget=1, records={})
+        assert wave == [second] and is_claimed(tmp_path, second.path) and not is_claimed(tmp_path, third.path)
+    assert not is_claimed(tmp_path, second.path)
 
 
 def test_records_of_a_newer_version_or_damaged_are_refused_by_line(tmp_path):
     record_run(tmp_path, _record("TOPDM", 0))
+    # fields added since the first records are written only where they are set, so an older
+    # version still reads the records that do not use them
+    line = json.loads((tmp_path / "runs.jsonl").read_text())
+    assert not {"in_hand", "turns", "final_pos_error", "final_rot_error"} & set(line)
+    assert read_runs(tmp_path) == [_record("TOPDM", 0)]
     newer = {**_record("TOPDM", 1).to_json(), "grasp_quality": 0.5}  # a field a later version keeps
     with (tmp_path / "runs.jsonl").open("a") as f:
         f.write(json.dumps(newer) + "\n")

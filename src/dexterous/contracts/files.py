@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import threading
 from collections.abc import Callable, Collection, Iterable, Mapping
 from importlib.metadata import version
 from pathlib import Path
@@ -21,14 +22,24 @@ from typing import IO, Any
 
 def write_atomically(path: str | Path, content: str | bytes | Callable[[IO[bytes]], Any]) -> Path:
     """Write text, bytes, or whatever a writer function puts into a binary file (e.g.
-    `np.savez`) to path, through a temporary file and a rename; returns the path."""
+    `np.savez`) to path, through a temporary file and a rename; returns the path.
+
+    The temporary file's name is this writer's own, so processes writing the same file at
+    once (e.g. two `reproduce` processes indexing a plan folder) never rename each other's
+    half-written file or find theirs gone: the last rename wins, whole. A failed write
+    removes its temporary file.
+    """
     path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("wb") as f:
-        if callable(content):
-            content(f)
-        else:
-            f.write(content.encode() if isinstance(content, str) else content)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")  # the umask's permissions
+    try:
+        with tmp.open("wb") as f:
+            if callable(content):
+                content(f)
+            else:
+                f.write(content.encode() if isinstance(content, str) else content)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     os.replace(tmp, path)
     return path
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,7 +22,7 @@ import numpy as np
 
 from dexterous.experiments.configs import FigureConfig, task_name
 from dexterous.experiments.results import RunRecord, figure_dir, is_claimed, read_runs
-from dexterous.experiments.runs import RunSpec, planner_config, runs_of, select, train_config
+from dexterous.experiments.runs import RunSpec, demonstrations_not_in, planner_config, runs_of, select, train_config
 
 if TYPE_CHECKING:
     from dexterous.demos import Demonstration
@@ -49,8 +49,10 @@ class PendingRun:
     task and method (their env steps over their wall time, one core each as `reproduce`
     runs them); None where none is recorded. A guide for sizing: the machine and its load
     decide the real figure."""
-    claimed: bool = False
-    """Another process sharing the folder is running it now (`claim`): this one passes it over."""
+    passed_over: str | None = None
+    """Why this invocation would pass it over, leaving it to another process sharing the
+    folder (`claim`): that one runs it now, or still plans its demonstrations; None where
+    this invocation would run it."""
 
     @property
     def unit(self) -> str:
@@ -68,29 +70,35 @@ def pending_runs(figure: FigureConfig, out: str | Path, tasks: Sequence[str] | N
     records = {r.key: r for r in read_runs(folder)}
     specs = select(figure, [s for s in runs_of(figure) if s.key not in records], tasks, methods)
     budget = len(specs) if max_runs is None else max_runs
-    claimed = {s.key for s in specs if is_claimed(folder, s.path)}
-    first = _in_turn([s for s in specs if s.method.demos_from is None], budget, claimed)
-    training = _in_turn([s for s in specs if s.method.demos_from], budget - sum(s.key not in claimed for s in first),
-                        claimed)
+    passed = {s.key: RUNNING for s in specs if is_claimed(folder, s.path)}
+    first = _in_turn([s for s in specs if s.method.demos_from is None], budget, passed)
+    ours = set(records) | {s.key for s in first if s.key not in passed}
+    passed |= {s.key: PLANNING for s in specs if demonstrations_not_in(figure, s, ours) and s.key not in passed}
+    training = _in_turn([s for s in specs if s.method.demos_from], budget - sum(s.key not in passed for s in first),
+                        passed)
     pending = [*(_progress(figure, s, folder) for s in first),
-               *(_progress(figure, s, folder, restore=True)
-                 for s in demonstrations_to_restore(figure, training, records, folder)),
+               *(_progress(figure, s, folder, restore=True) for s in
+                 demonstrations_to_restore(figure, [s for s in training if s.key not in passed], records, folder)),
                *(_progress(figure, s, folder) for s in training)]
-    pending = [dataclasses.replace(p, claimed=p.spec.key in claimed) for p in pending]
+    pending = [dataclasses.replace(p, passed_over=passed.get(p.spec.key)) for p in pending]
     rates = _recorded_rates(records.values())
     return [dataclasses.replace(p, seconds_left=p.env_steps_left / rates[p.spec.task, p.spec.method.label])
             if (p.spec.task, p.spec.method.label) in rates else p for p in pending]
 
 
-def _in_turn(specs: Sequence[RunSpec], budget: int, claimed: set[tuple]) -> list[RunSpec]:
-    """specs in order up to the budget-th one not claimed by another process: `reproduce`
-    passes the claimed ones over without counting them."""
+RUNNING = "another process is running it now"
+PLANNING = "another process is still planning its demonstrations"
+
+
+def _in_turn(specs: Sequence[RunSpec], budget: int, passed: Collection[tuple]) -> list[RunSpec]:
+    """specs in order up to the budget-th one not passed over: `reproduce` leaves those to
+    other processes without counting them."""
     taken: list[RunSpec] = []
     for spec in specs:
         if budget == 0:
             break
         taken.append(spec)
-        budget -= spec.key not in claimed
+        budget -= spec.key not in passed
     return taken
 
 
@@ -193,16 +201,16 @@ def describe_pending(figure: FigureConfig, pending: Sequence[PendingRun]) -> str
     left = [f"{p.env_steps_left:,}" for p in pending]
     hours = ["" if p.seconds_left is None else f"≈ {p.seconds_left / 3600:.1f} h" for p in pending]
     widths = [max(map(len, column)) for column in (names, done, left, hours)]
-    others = sum(p.claimed for p in pending)
+    others = sum(p.passed_over is not None for p in pending)
     lines = [f"{figure.name} ({figure.budget.name} budget): {_runs(len(pending))}, in the order they would run"
              + (f" ({others} of them another process's, left to it)" if others else "")]
     for p, *cells in zip(pending, names, done, left, hours):
         note = "  (recorded; its episode file missing or unfinished: planned again to train from)" if p.restore else ""
         note += f"  (finished in {p.copied_from}: copied)" if p.copied_from else ""
-        note += "  (another process is running it now: passed over)" if p.claimed else ""
+        note += f"  ({p.passed_over}: passed over)" if p.passed_over else ""
         lines.append(f"  {cells[0].ljust(widths[0])}  {cells[1].ljust(widths[1])}  {cells[2].rjust(widths[2])} env "
                      f"steps left  {cells[3].rjust(widths[3])}{note}".rstrip())
-    ours = [p for p in pending if not p.claimed]
+    ours = [p for p in pending if p.passed_over is None]
     timed = [p.seconds_left for p in ours if p.seconds_left is not None]
     lines.append(f"{sum(p.env_steps_left for p in ours):,} env steps left in all (planned episodes: their "
                  f"nominal N·Ni·τ per real step, which TOPDM+'s early-out undercuts)"

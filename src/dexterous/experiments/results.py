@@ -99,7 +99,9 @@ class RunRecord:
         return self.task, self.method, self.seed
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        """The record as runs.jsonl holds it; the optional fields that are None are left out,
+        so a version that predates one of them still reads the records that do not use it."""
+        data = {k: v for k, v in asdict(self).items() if not (v is None and k in _OPTIONAL)}
         data["return"] = data.pop("ret")
         return data
 
@@ -112,6 +114,10 @@ class RunRecord:
             raise TypeError(f"fields {', '.join(unknown)} that this version of dexterous does not know: a newer "
                             f"version wrote it; upgrade dexterous to read it")
         return cls(**data)
+
+
+_OPTIONAL = frozenset(f.name for f in fields(RunRecord) if f.default is None)
+"""RunRecord's fields that default to None (those added since the first records)."""
 
 
 def figure_dir(root: str | Path, figure: FigureConfig) -> Path:

@@ -21,6 +21,7 @@ planning is deterministic, so the copy is the episode this figure would have pla
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import shutil
 import time
@@ -37,7 +38,8 @@ from dexterous.experiments.configs import FigureConfig, task_name
 from dexterous.experiments.results import (ResultsError, RunRecord, claim, figure_dir, open_figure_dir, read_runs,
                                            record_run, retire_redefined)
 from dexterous.experiments.pending import demonstrations_to_restore, finished_elsewhere, is_recorded_episode
-from dexterous.experiments.runs import RunSpec, plan_folder, planner_config, runs_of, select, train_config
+from dexterous.experiments.runs import (RunSpec, demonstrations_not_in, plan_folder, planner_config, runs_of,
+                                        select, train_config)
 from dexterous.progress import progress_bar
 
 if TYPE_CHECKING:
@@ -136,10 +138,14 @@ def reproduce(figure: FigureConfig, out: str | Path, address: str | None = None,
     for wave in waves:
         use_ray = parallel if parallel is not None else (address is not None or len(wave[:budget]) > 1)
         if use_ray and wave[:budget]:
-            wave = wave[:budget]
-            budget -= len(wave)
-            _restore_demonstrations(figure, wave, records, folder, nthread, progress)
-            _run_on_ray(figure, wave, folder, address, finished)
+            with contextlib.ExitStack() as claims:
+                wave = _claim_wave(claims, folder, wave, budget, records)
+                budget -= len(wave)
+                if _restore_demonstrations(figure, wave, records, folder, nthread, progress):
+                    _run_on_ray(figure, wave, folder, address, finished)
+                else:
+                    tqdm.write("another process is planning again episodes that this wave's training restarts "
+                               "from; rerun when it has finished")
         else:
             budget -= _run_here(figure, wave, budget, folder, records, finished, nthread, progress)
         _index_plans(figure, folder)
@@ -151,30 +157,71 @@ def reproduce(figure: FigureConfig, out: str | Path, address: str | None = None,
 def _run_here(figure: FigureConfig, wave: list[RunSpec], budget: int, folder: Path, records: dict,
               finished: Callable[[RunRecord], None], nthread: int | None, progress: bool) -> int:
     """Run the wave's runs one after another in this process until `budget` of them finish;
-    return how many did. A run that another process sharing the folder is running (`claim`)
-    is left to it, and one that it finished meanwhile is not run again, so the same command
-    started once per core splits a figure's runs between the processes."""
-    done = 0
-    for spec in wave:
-        if done == budget:
-            break
-        with claim(folder, spec.path) as mine:
-            if not mine:
-                tqdm.write(f"{task_name(spec.task)} {spec.method.label} seed {spec.seed}: another process is "
-                           "running it; going on to the next run")
-                continue
-            records.update((r.key, r) for r in read_runs(folder))
-            if spec.key in records:
-                continue  # finished by another process since this one started
-            planning = _demonstrations_not_in(figure, spec, records)
-            if planning:
-                tqdm.write(f"{task_name(spec.task)} {spec.method.label} seed {spec.seed}: another process is still "
-                           f"planning its demonstrations (seeds {planning}); going on to the next run")
-                continue
-            _restore_demonstrations(figure, [spec], records, folder, nthread, progress)
-            finished(execute(figure, spec, str(folder), nthread=nthread, progress=progress))
-            done += 1
+    return how many did.
+
+    Processes sharing the folder split its runs: one that another process is running
+    (`claim`) is left to it, one it finished meanwhile is not run again, and training whose
+    demonstrations another process is still planning is left for later. The runs passed
+    over are tried once more at the end, for a claim may have been held only a moment
+    (another process checking a run it then left); one still held then is left to its
+    holder, and training still waiting is left to the next invocation (or to the process
+    that plans its last demonstration, when it goes on to training).
+    """
+    done, passed = 0, []
+    for attempt, specs in enumerate((wave, passed)):
+        for spec in list(specs):
+            if done == budget:
+                return done
+            outcome = _try_run(figure, spec, folder, records, finished, nthread, progress)
+            done += outcome == "ran"
+            if attempt == 0 and outcome in ("claimed", "waiting"):
+                passed.append(spec)
+            elif attempt == 1 and outcome in _PASSED_OVER:
+                tqdm.write(f"{_name(spec)}: {_PASSED_OVER[outcome]}")
     return done
+
+
+_PASSED_OVER = {"claimed": "another process is running it; leaving it to that one",
+                "waiting": "another process is still planning its demonstrations; leaving it for the next run"}
+
+
+def _claim_wave(claims: contextlib.ExitStack, folder: Path, wave: list[RunSpec], budget: int,
+                records: dict) -> list[RunSpec]:
+    """The first `budget` runs of wave that no other process holds and none has finished,
+    each claimed (`claim`) for as long as claims is open: a Ray wave's runs, held by its
+    driver while they run, so that `--no-ray` processes sharing the folder pass them over."""
+    mine: list[RunSpec] = []
+    for spec in wave:
+        if len(mine) == budget:
+            break
+        if claims.enter_context(claim(folder, spec.path)):
+            records.update((r.key, r) for r in read_runs(folder))  # after the claim: finished meanwhile?
+            if spec.key not in records:
+                mine.append(spec)
+    return mine
+
+
+def _try_run(figure: FigureConfig, spec: RunSpec, folder: Path, records: dict, finished: Callable[[RunRecord], None],
+             nthread: int | None, progress: bool) -> str:
+    """Run spec here if no other process holds it: "ran", "recorded" (another process
+    finished it), "claimed" (another process runs it) or "waiting" (another process still
+    plans the episodes it restarts from, or plans them again)."""
+    with claim(folder, spec.path) as mine:
+        if not mine:
+            return "claimed"
+        records.update((r.key, r) for r in read_runs(folder))
+        if spec.key in records:
+            return "recorded"
+        if demonstrations_not_in(figure, spec, records):
+            return "waiting"
+        if not _restore_demonstrations(figure, [spec], records, folder, nthread, progress):
+            return "waiting"
+        finished(execute(figure, spec, str(folder), nthread=nthread, progress=progress))
+        return "ran"
+
+
+def _name(spec: RunSpec) -> str:
+    return f"{task_name(spec.task)} {spec.method.label} seed {spec.seed}"
 
 
 def _object_play(demo: Demonstration) -> dict[str, int | float]:
@@ -219,7 +266,7 @@ def _fill_from_run_files(folder: Path) -> None:
     records are) and are the recorded run. Plans: `_object_play`, from the recorded
     episode (the same environment, seed, return and env steps). Training: the curves and
     object play of `_evaluated`, from evaluations that end at the recorded step and return."""
-    from dexterous.demos import Demonstration
+    from dexterous.demos import DemoError, Demonstration
     from dexterous.rl import read_evaluations
 
     for record in read_runs(folder):
@@ -228,7 +275,10 @@ def _fill_from_run_files(folder: Path) -> None:
             continue
         if record.kind == "plan":
             if _lacks_object_play(record):
-                demo = Demonstration.load(path)
+                try:
+                    demo = Demonstration.load(path)
+                except DemoError:
+                    continue  # damaged: the run that reads it names it
                 if is_recorded_episode(demo, record):
                     record_run(folder, dataclasses.replace(record, **_object_play(demo)))
             continue
@@ -240,27 +290,37 @@ def _fill_from_run_files(folder: Path) -> None:
 
 
 def _restore_demonstrations(figure: FigureConfig, wave: list[RunSpec], records: dict, folder: Path,
-                            nthread: int | None, progress: bool) -> None:
+                            nthread: int | None, progress: bool) -> bool:
     """Plan again the recorded episodes that the wave's training restarts from but whose files
     are not here (`demonstrations_to_restore`), so that no run trains from fewer
     demonstrations than its method names. Planning is deterministic, so the episode planned
     again is the recorded one; one that is not is refused, not trained from. Then index the
     plan folders: training reads its demonstrations through their index, which an episode
-    planned again, or by another process since the last wave, is not in yet."""
+    planned again, or by another process since the last wave, is not in yet.
+
+    Each episode is claimed while it is planned again (`claim`), as a run is: where another
+    process holds one (it is planning it again for its own training) nothing is planned and
+    False is returned, so that the caller trains later rather than from a file being written.
+    """
     if not any(spec.method.demos_from for spec in wave):
-        return
-    for source in demonstrations_to_restore(figure, wave, records, folder):
-        record = records[source.key]
-        tqdm.write(f"{task_name(source.task)} {source.method.label} seed {source.seed}: its recorded episode is "
-                   f"not in {folder / source.path}; planning it again to train from it")
-        replanned = execute(figure, source, str(folder), nthread=nthread, progress=progress)
-        if (replanned.ret, replanned.env_steps) != (record.ret, record.env_steps):
-            raise ResultsError(
-                f"{task_name(source.task)} {source.method.label} seed {source.seed} planned again gives return "
-                f"{replanned.ret!r} in {replanned.env_steps} env steps where its record has {record.ret!r} in "
-                f"{record.env_steps}: the physics or the planner changed since it was recorded; retire its runs "
-                f"with --retire-redefined, or restore its episode file from where it was planned")
+        return True
+    with contextlib.ExitStack() as claims:
+        sources = demonstrations_to_restore(figure, wave, records, folder)
+        if not all(claims.enter_context(claim(folder, source.path)) for source in sources):
+            return False
+        for source in sources:
+            record = records[source.key]
+            tqdm.write(f"{_name(source)}: its recorded episode is not in {folder / source.path}; planning it "
+                       "again to train from it")
+            replanned = execute(figure, source, str(folder), nthread=nthread, progress=progress)
+            if (replanned.ret, replanned.env_steps) != (record.ret, record.env_steps):
+                raise ResultsError(
+                    f"{_name(source)} planned again gives return {replanned.ret!r} in {replanned.env_steps} env "
+                    f"steps where its record has {record.ret!r} in {record.env_steps}: the physics or the planner "
+                    f"changed since it was recorded; retire its runs with --retire-redefined, or restore its "
+                    f"episode file from where it was planned")
     _index_plans(figure, folder)
+    return True
 
 
 def _reports_success(figure: FigureConfig, task: str) -> bool:
@@ -272,21 +332,12 @@ def _check_demos_are_coming(figure: FigureConfig, specs: list[RunSpec], records:
     """Refuse a selection that trains from demonstrations which neither exist nor are selected."""
     keys = {s.key for s in specs} | set(records)
     for spec in specs:
-        missing = _demonstrations_not_in(figure, spec, keys)
+        missing = demonstrations_not_in(figure, spec, keys)
         if missing:
             source = figure.method(spec.method.demos_from)
             raise ResultsError(f"{spec.method.label} on {task_name(spec.task)} restarts from {source.label} episodes "
                                f"(seeds {missing}) that are neither finished nor selected; "
                                f"select --methods {source.slug} too, or run it first")
-
-
-def _demonstrations_not_in(figure: FigureConfig, spec: RunSpec, keys: Iterable[tuple]) -> list[int]:
-    """The seeds of the planned episodes that spec's training restarts from whose run keys
-    are not among keys (none for a run without demo restarts)."""
-    if spec.method.demos_from is None:
-        return []
-    keys = set(keys)
-    return [seed for seed in range(figure.n_seeds) if (spec.task, spec.method.demos_from, seed) not in keys]
 
 
 def _reuse_finished_episode(figure: FigureConfig, spec: RunSpec, folder: Path) -> None:

@@ -9,7 +9,7 @@ seed, `select` narrows them to named tasks and methods, and `planner_config` and
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,6 +44,15 @@ class RunSpec:
 def plan_folder(task: str, method: Method) -> str:
     """The demonstration folder of a planning method on a task, relative to the figure folder."""
     return f"plans/{task_name(task)}/{method.slug}"
+
+
+def demonstrations_not_in(figure: FigureConfig, spec: RunSpec, keys: Iterable[tuple]) -> list[int]:
+    """The seeds of the planned episodes that spec's training restarts from whose run keys
+    are not among keys (none for a run without demo restarts)."""
+    if spec.method.demos_from is None:
+        return []
+    keys = set(keys)
+    return [seed for seed in range(figure.n_seeds) if (spec.task, spec.method.demos_from, seed) not in keys]
 
 
 def runs_of(figure: FigureConfig) -> list[RunSpec]:
