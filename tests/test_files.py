@@ -30,15 +30,21 @@ def test_a_writer_that_fails_midway_leaves_the_old_file_whole(tmp_path):
 def test_processes_writing_one_file_at_once_each_replace_it_whole(tmp_path):
     # Each writer renames its own temporary file: with one shared temporary name, one
     # process renames the other's half-written file or finds its own gone.
-    script = ("import sys\nfrom dexterous.contracts.files import write_atomically\n"
+    start = tmp_path / "go"
+    script = ("import os, sys, time\nfrom dexterous.contracts.files import write_atomically\n"
+              "print('ready', flush=True)\n"
+              "while not os.path.exists(sys.argv[3]):\n"
+              "    time.sleep(0.001)\n"
               "for i in range(300):\n"
               "    write_atomically(sys.argv[1], sys.argv[2] * 50_000)\n")
-    writers = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "index.json"), letter],
-                                stderr=subprocess.PIPE, text=True) for letter in "ab"]
+    writers = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "index.json"), letter, str(start)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for letter in "ab"]
+    assert [w.stdout.readline().strip() for w in writers] == ["ready", "ready"]  # both imported: start together
+    start.touch()
     errors = [w.communicate()[1] for w in writers]
     assert [w.returncode for w in writers] == [0, 0], errors
     assert (tmp_path / "index.json").read_text() in ("a" * 50_000, "b" * 50_000)
-    assert [p.name for p in tmp_path.iterdir()] == ["index.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["go", "index.json"]
 
 
 def test_a_snapshot_is_saved_atomically(tmp_path, monkeypatch):

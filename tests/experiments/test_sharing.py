@@ -261,14 +261,22 @@ def test_a_run_claimed_only_for_a_moment_is_run_at_the_second_pass(tmp_path, mon
     assert "another process" not in capsys.readouterr().out
 
 
-def test_a_ray_wave_claims_its_runs_up_to_the_budget(tmp_path):
+def test_a_ray_wave_claims_its_runs_up_to_the_budget_and_not_training_still_waiting(tmp_path):
     from dexterous.experiments.runner import _claim_wave
 
-    first, second, third, _ = runs_of(dataclasses.replace(PAIR, seeds=2))
+    figure = dataclasses.replace(PAIR, seeds=2)
+    first, second, third, _ = runs_of(figure)
     with claim(tmp_path, first.path), contextlib.ExitStack() as claims:
-        wave = _claim_wave(claims, tmp_path, [first, second, third], budget=1, records={})
+        wave = _claim_wave(claims, figure, tmp_path, [first, second, third], budget=1, records={})
         assert wave == [second] and is_claimed(tmp_path, second.path) and not is_claimed(tmp_path, third.path)
     assert not is_claimed(tmp_path, second.path)
+
+    spin = dataclasses.replace(PAIR, name="fig5", tasks=("dexterous/PenSpin-v1",), plan_steps={},
+                               methods=(TOPDM, Method("TD3 + demos", "td3", demos_from="TOPDM")))
+    _, training = runs_of(spin)  # its TOPDM episode is being planned by another process, not recorded
+    with contextlib.ExitStack() as claims:
+        assert _claim_wave(claims, spin, tmp_path, [training], budget=1, records={}) == []
+        assert not is_claimed(tmp_path, training.path)
 
 
 def test_records_of_a_newer_version_or_damaged_are_refused_by_line(tmp_path):
@@ -278,6 +286,10 @@ def test_records_of_a_newer_version_or_damaged_are_refused_by_line(tmp_path):
     line = json.loads((tmp_path / "runs.jsonl").read_text())
     assert not {"in_hand", "turns", "final_pos_error", "final_rot_error"} & set(line)
     assert read_runs(tmp_path) == [_record("TOPDM", 0)]
+    full = dataclasses.replace(_record("HER", 2), final_success=None, curve={"steps": [0.0, 80.0],
+                               "mean_return": [1.0, None]}, in_hand=0.0, turns=-0.5, final_pos_error=0.02,
+                               final_rot_error=0.0)
+    assert RunRecord.from_json(json.loads(json.dumps(full.to_json()))) == full  # set, zero and None alike
     newer = {**_record("TOPDM", 1).to_json(), "grasp_quality": 0.5}  # a field a later version keeps
     with (tmp_path / "runs.jsonl").open("a") as f:
         f.write(json.dumps(newer) + "\n")

@@ -139,7 +139,7 @@ def reproduce(figure: FigureConfig, out: str | Path, address: str | None = None,
         use_ray = parallel if parallel is not None else (address is not None or len(wave[:budget]) > 1)
         if use_ray and wave[:budget]:
             with contextlib.ExitStack() as claims:
-                wave = _claim_wave(claims, folder, wave, budget, records)
+                wave = _claim_wave(claims, figure, folder, wave, budget, records)
                 budget -= len(wave)
                 if _restore_demonstrations(figure, wave, records, folder, nthread, progress):
                     _run_on_ray(figure, wave, folder, address, finished)
@@ -185,16 +185,21 @@ _PASSED_OVER = {"claimed": "another process is running it; leaving it to that on
                 "waiting": "another process is still planning its demonstrations; leaving it for the next run"}
 
 
-def _claim_wave(claims: contextlib.ExitStack, folder: Path, wave: list[RunSpec], budget: int,
+def _claim_wave(claims: contextlib.ExitStack, figure: FigureConfig, folder: Path, wave: list[RunSpec], budget: int,
                 records: dict) -> list[RunSpec]:
     """The first `budget` runs of wave that no other process holds and none has finished,
     each claimed (`claim`) for as long as claims is open: a Ray wave's runs, held by its
-    driver while they run, so that `--no-ray` processes sharing the folder pass them over."""
+    driver while they run, so that `--no-ray` processes sharing the folder pass them over.
+    Training whose demonstrations are not all recorded (another process still plans them)
+    is left for the next invocation, as `_run_here` leaves it."""
+    records.update((r.key, r) for r in read_runs(folder))
     mine: list[RunSpec] = []
     for spec in wave:
         if len(mine) == budget:
             break
-        if claims.enter_context(claim(folder, spec.path)):
+        if demonstrations_not_in(figure, spec, records):
+            tqdm.write(f"{_name(spec)}: {_PASSED_OVER['waiting']}")
+        elif claims.enter_context(claim(folder, spec.path)):
             records.update((r.key, r) for r in read_runs(folder))  # after the claim: finished meanwhile?
             if spec.key not in records:
                 mine.append(spec)
