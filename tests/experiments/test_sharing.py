@@ -17,7 +17,8 @@ from dexterous.cli import main
 from dexterous.demos import Demonstration
 from dexterous.experiments.configs import BUDGETS, MPPI_1, MPPI_20, TOPDM, FigureConfig, Method, figure_config
 from dexterous.experiments.pending import PLANNING, RUNNING, describe_pending, pending_runs
-from dexterous.experiments.results import ResultsError, RunRecord, claim, is_claimed, read_runs, record_run
+from dexterous.experiments.claims import claim, is_claimed
+from dexterous.experiments.results import ResultsError, RunRecord, read_runs, record_run
 from dexterous.experiments.runner import reproduce
 from dexterous.experiments.runs import runs_of, select
 
@@ -305,7 +306,7 @@ def test_a_claim_held_by_another_process_dies_with_it(tmp_path):
     run = "plans/EggHandOver/topdm/episode_0000.npz"
     holder = subprocess.Popen([sys.executable, "-c", (
         "import sys, time\n"
-        "from dexterous.experiments.results import claim\n"
+        "from dexterous.experiments.claims import claim\n"
         f"with claim({str(tmp_path)!r}, {run!r}) as mine:\n"
         "    print(mine, flush=True)\n"
         "    time.sleep(600)\n")], stdout=subprocess.PIPE, text=True)

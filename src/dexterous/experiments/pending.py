@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from dexterous.experiments.configs import FigureConfig, task_name
-from dexterous.experiments.results import RunRecord, figure_dir, is_claimed, read_runs
+from dexterous.experiments.claims import is_claimed
+from dexterous.experiments.results import RunRecord, figure_dir, read_runs
 from dexterous.experiments.runs import RunSpec, demonstrations_not_in, planner_config, runs_of, select, train_config
 
 if TYPE_CHECKING:

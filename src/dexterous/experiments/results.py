@@ -7,8 +7,8 @@ Layout (one folder per figure under the results directory)::
                           versions, machine, created; a rerun must match it
       runs.jsonl          one JSON object per finished run (`RunRecord`), rewritten atomically
                           under a lock, so several `reproduce` processes can share a folder
-      .claims/            one lock per run being run now (`claim`), so that processes sharing
-                          a folder split its runs between them rather than run one twice
+      .claims/            one lock per run being run now (`dexterous.experiments.claims`), so
+                          that processes sharing a folder split its runs rather than run one twice
       plans/<task>/<method>/episode_0000.npz …   planned episodes (dexterous.demos format)
       train/<task>/<method>/seed_0/ …            training runs (dexterous.rl run directories)
       <figure>.png, <figure>.svg, videos/        made from the records by `dexterous report`
@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
-import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -43,7 +42,6 @@ VERSION = 1
 MANIFEST = "manifest.json"
 RUNS = "runs.jsonl"
 RETIRED = "retired"
-CLAIMS = ".claims"
 PACKAGES = ("dexterous", "mujoco", "numpy", "gymnasium", "stable-baselines3", "torch")
 
 
@@ -324,53 +322,6 @@ def _runs_locked(folder: str | Path) -> Iterator[None]:
     with open(Path(folder) / ".runs.lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
-
-
-@contextlib.contextmanager
-def claim(folder: str | Path, run_path: str) -> Iterator[bool]:
-    """Hold this process's claim on the run whose files are at `run_path` in folder, while it
-    runs: yields True, or False where another process holds it (and then claims nothing).
-
-    The claim is an exclusive `flock` on .claims/<run_path>.lock, which the kernel drops
-    when its process ends however it ends, so the run of a killed process is free at once
-    for the next one to resume, and a lock file left behind claims nothing. Whoever gets a
-    claim must re-read runs.jsonl: the run may have finished since it was last read.
-    """
-    path = _claim_file(folder, run_path)
-    path.parent.mkdir(exist_ok=True)
-    while True:
-        lock = open(path, "a")
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock.close()
-            yield False
-            return
-        with contextlib.suppress(FileNotFoundError):
-            if os.stat(path).st_ino == os.fstat(lock.fileno()).st_ino:
-                break  # the file is still the one at path: nobody can claim the run past it
-        lock.close()  # the holder removed it between our open and lock: claim the new file
-    try:
-        yield True
-    finally:
-        path.unlink(missing_ok=True)  # first: one who locks the removed file after us sees it gone and retries
-        lock.close()
-
-
-def is_claimed(folder: str | Path, run_path: str) -> bool:
-    """Whether a process holds the claim on a run now (`claim`); writes nothing."""
-    try:
-        with open(_claim_file(folder, run_path), "rb") as lock:
-            fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except FileNotFoundError:
-        return False  # a holder keeps its file until it lets go
-    except BlockingIOError:
-        return True
-    return False
-
-
-def _claim_file(folder: str | Path, run_path: str) -> Path:
-    return Path(folder) / CLAIMS / (run_path.replace("/", "__") + ".lock")
 
 
 def figure_dirs(root: str | Path) -> list[Path]:

@@ -35,8 +35,9 @@ from tqdm import tqdm
 
 from dexterous.catalog import entry
 from dexterous.experiments.configs import FigureConfig, task_name
-from dexterous.experiments.results import (ResultsError, RunRecord, claim, figure_dir, open_figure_dir, read_runs,
-                                           record_run, retire_redefined)
+from dexterous.experiments.claims import claim
+from dexterous.experiments.results import (ResultsError, RunRecord, figure_dir, open_figure_dir, read_runs, record_run,
+                                           retire_redefined)
 from dexterous.experiments.pending import demonstrations_to_restore, finished_elsewhere, is_recorded_episode
 from dexterous.experiments.runs import (RunSpec, demonstrations_not_in, plan_folder, planner_config, runs_of,
                                         select, train_config)
