@@ -225,16 +225,19 @@ def test_the_efficiency_figure_plots_success_or_return_against_env_steps_per_rea
 
 
 def test_report_pairs_topdm_plus_with_paper_topdm_seed_by_seed_at_each_budget(results):
-    egg = "dexterous/EggHandOver-v1"
+    egg, spin = "dexterous/EggHandOver-v1", "dexterous/PenSpin-v1"
     records = [plan(egg, "TOPDM 1/100", 0, 5.0, 0.0), plan(egg, "TOPDM 1/100", 1, 7.0, 1.0),
                plan(egg, "TOPDM 1/100", 2, 3.0, 0.0), plan(egg, "TOPDM+ 1/100", 0, 9.0, 1.0),
                dataclasses.replace(plan(egg, "TOPDM+ 1/100", 1, 6.0, 1.0), env_steps=800),
-               plan(egg, "TOPDM+ 1/33", 0, 9.0, 1.0)]  # no paper TOPDM 1/33 seed to pair it with
+               plan(egg, "TOPDM+ 1/33", 0, 9.0, 1.0),  # no paper TOPDM 1/33 seed to pair it with
+               dataclasses.replace(plan(spin, "TOPDM 1/100", 0, 40.0, None), in_hand=15),  # flicked out
+               dataclasses.replace(plan(spin, "TOPDM+ 1/100", 0, 30.0, None), in_hand=100)]
     make_figure(results, "efficiency", records)
     text = write_report(results).read_text()
     section = text[text.index("## efficiency"):]
-    assert ("| EggHandOver | TOPDM+ 1/100 vs TOPDM 1/100 | 0, 1 | 1.50 (−1.00 to 4.00) | 1/2 | 2 / 1 | 0.90 |"
+    assert ("| EggHandOver | TOPDM+ 1/100 vs TOPDM 1/100 | 0, 1 | 1.50 (−1.00 to 4.00) | 1/2 | 2 / 1 | – | 0.90 |"
             in section)  # seed 2 of paper TOPDM has no TOPDM+ twin; env steps (1000 + 800) / (1000 + 1000)
+    assert "| PenSpin | TOPDM+ 1/100 vs TOPDM 1/100 | 0 | −10.00 (−10.00 to −10.00) | 0/1 | – | 100 / 15 | 1.00 |" in section
     assert "TOPDM+ 1/33 vs" not in section
     assert "TOPDM+ against paper TOPDM" not in text[:text.index("## efficiency")]  # figures without TOPDM+
 

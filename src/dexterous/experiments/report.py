@@ -134,7 +134,8 @@ def _section(summary: FigureSummary, png: str, svg: str, videos: list[str]) -> l
 
 
 PAIRING_HEADER = ("task", "methods", "seeds paired", "return, TOPDM+ − TOPDM: mean (min to max)",
-                  "seeds TOPDM+ ≥ TOPDM", "final-step successes, TOPDM+ / TOPDM", "env steps, TOPDM+ ÷ TOPDM")
+                  "seeds TOPDM+ ≥ TOPDM", "final-step successes, TOPDM+ / TOPDM",
+                  "steps in hand over the paired seeds, TOPDM+ / TOPDM", "env steps, TOPDM+ ÷ TOPDM")
 
 
 def _pairing_table(summary: FigureSummary) -> list[str]:
@@ -145,11 +146,12 @@ def _pairing_table(summary: FigureSummary) -> list[str]:
             continue
         differences = pair.return_differences
         successes = "–" if pair.successes is None else f"{pair.successes[0]} / {pair.successes[1]}"
+        in_hand = "–" if pair.in_hand is None else f"{pair.in_hand[0]:g} / {pair.in_hand[1]:g}"
         rows.append((task_name(pair.task), f"{pair.ours.method.label} vs {pair.paper.method.label}",
                      ", ".join(map(str, pair.seeds)),
                      f"{_signed(sum(differences) / len(differences))} ({_signed(min(differences))} to "
                      f"{_signed(max(differences))})",
-                     f"{sum(d >= 0 for d in differences)}/{len(differences)}", successes,
+                     f"{sum(d >= 0 for d in differences)}/{len(differences)}", successes, in_hand,
                      f"{pair.env_steps_ratio:.2f}"))
     if not rows:
         return []

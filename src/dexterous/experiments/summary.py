@@ -145,6 +145,10 @@ class Pairing:
     """Per paired seed: TOPDM+'s return minus paper TOPDM's."""
     successes: tuple[int, int] | None
     """Final-step successes over the paired seeds: (TOPDM+, paper TOPDM); None on tasks without."""
+    in_hand: tuple[float, float] | None
+    """Steps with the object in play summed over the paired seeds: (TOPDM+, paper TOPDM); None
+    unless every paired run has them. On PenSpin the paper's reward also pays a pen spinning on
+    the floor, so a return gained by flicking the pen out shows here as steps lost."""
     env_steps_ratio: float | None
     """TOPDM+'s env steps over paper TOPDM's, summed over the paired seeds; None without seeds."""
 
@@ -163,11 +167,13 @@ def pairings(summary: FigureSummary) -> list[Pairing]:
         by_seed = {r.seed: r for r in paper.runs}
         pairs = [(r, by_seed[r.seed]) for r in ours.runs if r.seed in by_seed]
         has_success = bool(pairs) and all(a.final_success is not None and b.final_success is not None for a, b in pairs)
+        has_play = bool(pairs) and all(a.in_hand is not None and b.in_hand is not None for a, b in pairs)
         found.append(Pairing(
             task=ours.task, ours=ours, paper=paper, seeds=tuple(a.seed for a, _ in pairs),
             return_differences=tuple(a.ret - b.ret for a, b in pairs),
             successes=(int(sum(a.final_success for a, _ in pairs)), int(sum(b.final_success for _, b in pairs)))
             if has_success else None,
+            in_hand=(sum(a.in_hand for a, _ in pairs), sum(b.in_hand for _, b in pairs)) if has_play else None,
             env_steps_ratio=sum(a.env_steps for a, _ in pairs) / sum(b.env_steps for _, b in pairs) if pairs else None))
     return found
 
