@@ -8,7 +8,7 @@ import pytest
 import dexterous
 from dexterous.cli import main
 from dexterous.demos import inspect_demonstration, load_folder
-from dexterous.demos.play import body_x_turns, play_windows
+from dexterous.demos.play import body_x_turns, play_windows, while_in_hand
 from dexterous.envs.pen_spin import LOST_HEIGHT
 
 
@@ -89,6 +89,35 @@ def test_play_windows_of_a_scripted_episode():
         play_windows(np.arange(1.0, 6.0), np.zeros(5, dtype=bool), np.zeros(6), 2, planned=np.zeros(4))
     with pytest.raises(ValueError, match=r"need rewards \(T,\), lost \(T,\) and turns \(T\+1,\)"):
         play_windows(np.arange(1.0, 6.0), np.zeros(5, dtype=bool), np.zeros(5), 2)
+
+
+def test_while_in_hand_counts_only_the_steps_with_the_object_in_play():
+    # 4 steps: the object is out after steps 2 and 3 (and back after step 4), spinning on the floor meanwhile
+    turns, reward = while_in_hand(np.array([1.0, 5.0, 5.0, 1.0]), np.array([False, True, True, False]),
+                                  np.array([0.0, 0.25, 1.0, 1.75, 2.0]))
+    assert (turns, reward) == (0.5, 0.5)  # steps 1 and 4: 0.25 turns each, reward (1 + 1) over all 4 steps
+    with pytest.raises(ValueError, match=r"need rewards \(T,\), lost \(T,\) and turns \(T\+1,\) with T ≥ 1"):
+        while_in_hand(np.zeros(0), np.zeros(0, dtype=bool), np.zeros(1))
+
+
+def test_inspection_says_what_was_earned_in_the_hand_once_the_object_was_lost(demo_folder):
+    (demo,) = load_folder(demo_folder)
+    env = dexterous.make(demo.env_id).unwrapped
+    pen = env.indices.objects[0].qpos
+    dropped = dataclasses.replace(demo, states=list(demo.states))
+    lost, quats = [], []
+    for t in range(demo.num_steps + 1):
+        env.restore(demo.snapshot(t))
+        if t > 100:  # the pen below the lost height from step 101 on
+            env.data.qpos[pen[2]] = LOST_HEIGHT - 0.01
+            dropped.states[t] = env.snapshot().state
+        quats.append(env.data.qpos[pen[3:7]].copy())
+        lost.append(env.object_lost_now())
+    play = inspect_demonstration(dropped)
+    assert play.first_lost is not None and play.first_lost <= 101
+    expected = while_in_hand(demo.rewards, np.array(lost[1:]), body_x_turns(np.array(quats)))
+    assert play.in_hand_play == expected
+    assert f"; while in hand: {expected[0]:.2f} turns, {expected[1]:.3f} reward per step" in play.row()
 
 
 def test_inspection_lists_episodes_finished_since_the_index(demo_folder, tmp_path, capsys):

@@ -90,6 +90,20 @@ def play_windows(rewards: np.ndarray, lost: np.ndarray, turns: np.ndarray, windo
                  for k in range(0, len(rewards), window))
 
 
+def while_in_hand(rewards: np.ndarray, lost: np.ndarray, turns: np.ndarray) -> tuple[float, float]:
+    """The turns and the reward per step of the episode earned only in the steps after which
+    the object was in play, from rewards (T,), lost (T,) and the accumulated turns (T+1,).
+
+    PenSpin's reward also pays a pen spinning on the floor: an episode that flicks the pen
+    out can out-earn one that spins it in the hand, and these say what was earned in it.
+    The reward is divided by all T steps, so it compares with the episode's reward per step."""
+    rewards, held = np.asarray(rewards, dtype=np.float64), ~np.asarray(lost, dtype=bool)
+    if not (rewards.shape == held.shape == (len(turns) - 1,)) or not len(rewards):
+        raise ValueError(f"need rewards (T,), lost (T,) and turns (T+1,) with T ≥ 1, got {rewards.shape}, "
+                         f"{held.shape}, {np.shape(turns)}")
+    return float(np.diff(turns)[held].sum()), float(rewards[held].sum() / len(rewards))
+
+
 def spin_windows(rewards: np.ndarray, quats: np.ndarray, lost: np.ndarray,
                  window: int = 250) -> tuple[list[float], list[int], list[float]]:
     """Per window of `window` steps: the return, the steps in hand and the turns, from the
@@ -129,6 +143,9 @@ class EpisodePlay:
     """Goal tasks: how far the objects ended from their goal (`GoalHandEnv.goal_errors`: the
     largest position distance in m and rotation distance in rad), which tells a near miss
     from a lost object; None for tasks without a goal."""
+    in_hand_play: tuple[float, float] | None = None
+    """Where the object was out of play at some step: the turns and the reward per step earned
+    in the steps it was in play (`while_in_hand`); None where it never left the hand."""
 
     def row(self) -> str:
         lost = "never" if self.first_lost is None else f"step {self.first_lost}"
@@ -136,6 +153,9 @@ class EpisodePlay:
         if self.final_errors is not None:
             success += f" ({100 * self.final_errors[0]:.1f} cm and {self.final_errors[1]:.2f} rad from the goal)"
         so_far = "" if self.complete else " so far (unfinished)"
+        if self.in_hand_play is not None:
+            success += (f"; while in hand: {self.in_hand_play[0]:.2f} turns, "
+                        f"{self.in_hand_play[1]:.3f} reward per step")
         return "\n".join([f"seed {self.seed}: {self.steps} steps{so_far}, in hand {self.in_hand}/{self.steps} (lost: {lost}), "
                           f"{self.turns:.2f} turns, {self.reward_per_step:.3f} reward per step{success}",
                           *(f"  {w.row()}" for w in self.windows)])
@@ -164,6 +184,7 @@ def inspect_demonstration(demo: Demonstration, window: int | None = None) -> Epi
     final_errors = env.goal_errors() if isinstance(env, GoalHandEnv) and demo.num_steps else None
     lost_steps = np.flatnonzero(lost)
     turns = body_x_turns(np.array(quats)) if quats else np.zeros(demo.num_steps + 1)
+    in_hand_play = while_in_hand(demo.rewards, np.array(lost, dtype=bool), turns) if len(lost_steps) else None
     windows = (play_windows(demo.rewards, np.array(lost, dtype=bool), turns, window,
                             planned=np.array(demo.predicted_returns, dtype=np.float64)) if window else ())
     return EpisodePlay(
@@ -172,4 +193,4 @@ def inspect_demonstration(demo: Demonstration, window: int | None = None) -> Epi
         turns=float(turns[-1]),
         reward_per_step=float(np.mean(demo.rewards)) if demo.num_steps else 0.0,
         final_success=bool(demo.successes[-1]) if env.has_success and demo.num_steps else None,
-        complete=demo.complete, windows=windows, final_errors=final_errors)
+        complete=demo.complete, windows=windows, final_errors=final_errors, in_hand_play=in_hand_play)
