@@ -200,8 +200,9 @@ def test_the_efficiency_figure_plots_success_or_return_against_env_steps_per_rea
 
     egg, spin = "dexterous/EggHandOver-v1", "dexterous/PenSpin-v1"
     spinning = dataclasses.replace(plan(spin, "TOPDM+ 1/100", 0, 30.0, None), in_hand=90, turns=1.25)
+    flicked = dataclasses.replace(plan(spin, "TOPDM 1/100", 0, 40.0, None), in_hand=15, turns=1.5, env_steps=4000)
     make_figure(results, "efficiency", [plan(egg, "TOPDM 1/100", 0, 5.0, 0.0), plan(egg, "TOPDM 1/100", 1, 7.0, 1.0),
-                                        plan(egg, "TOPDM+ 1/33", 0, 9.0, 1.0), spinning])
+                                        plan(egg, "TOPDM+ 1/33", 0, 9.0, 1.0), spinning, flicked])
     _, summary = load_summary(results / "efficiency")
     axes = _efficiency(summary).axes
 
@@ -213,8 +214,9 @@ def test_the_efficiency_figure_plots_success_or_return_against_env_steps_per_rea
     assert points(axes[0], "TOPDM (2 of 3 seeds)") == ([1000 / 75], [50.0])  # 1000 env steps over 75 steps
     assert points(axes[0], "TOPDM+ (1 of 3 seeds)") == ([1000 / 75], [100.0])
     assert points(axes[2], "TOPDM+ (1 of 3 seeds)") == ([10.0], [0.3])  # PenSpin: 1000 env steps, 30 over 100 steps
-    assert [t.get_text() for t in axes[2].texts] == ["in hand 90%\n1.25 turns"]
-    assert "TOPDM (0 of 3 seeds)" in [t.get_text() for t in axes[2].get_legend().get_texts()]
+    assert [(t.get_text(), t.get_horizontalalignment()) for t in axes[2].texts] == [
+        ("in hand 15%\n1.50 turns", "right"), ("in hand 90%\n1.25 turns", "left")]  # labels inside the panel
+    assert "TOPDM (1 of 3 seeds)" in [t.get_text() for t in axes[2].get_legend().get_texts()]
     assert axes[2].get_ylabel() == "reward per step, mean over first 100 steps" and axes[0].get_xscale() == "log"
     # below: EggHandOver's reward per step (returns 5 and 7 over 75 steps), PenSpin's steps in hand
     assert points(axes[3], "TOPDM (2 of 3 seeds)") == ([1000 / 75], [pytest.approx(6.0 / 75)])

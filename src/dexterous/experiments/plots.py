@@ -26,6 +26,7 @@ import numpy as np
 from matplotlib import rc_context
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.text import Annotation
 from matplotlib.ticker import EngFormatter, LogLocator, NullFormatter
 
 from dexterous.experiments.configs import FigureConfig, seeds_text, task_name
@@ -210,6 +211,7 @@ def _efficiency(summary: FigureSummary) -> Figure:
                 _efficiency_line(ax, [c for c in cells if c.method.planner == planner and c.finished], point,
                                  f"{planner.upper()}", figure.n_seeds, colours[planner], marked=row == 0)
             _log_env_steps_axis(ax)
+            _labels_towards_the_middle(ax)
             if point is not _reward_point:
                 ax.set_ylim(-5, 105)  # a share: the whole scale, so that 0% and 100% read as such
             ax.set_title(task_name(task), fontsize=9)
@@ -249,6 +251,16 @@ def _efficiency_line(ax: Axes, cells: list[MethodSummary], point: Callable[[Meth
         if marked and cell.in_hand is not None and cell.success is None:
             ax.annotate(f"in hand {100 * cell.in_hand / cell.steps:.0f}%\n{cell.turns:.2f} turns", xy,
                         textcoords="offset points", xytext=(6, 4), fontsize=6, color=colour)
+
+
+def _labels_towards_the_middle(ax: Axes) -> None:
+    """Turn the point labels in the right half of ax to the left of their point, so that a
+    label at the rightmost budget is not cut off by the edge of the panel."""
+    low, high = np.log(ax.get_xlim())
+    for label in ax.texts:
+        if isinstance(label, Annotation) and np.log(label.xy[0]) > (low + high) / 2:
+            label.set_horizontalalignment("right")
+            label.xyann = (-6, label.xyann[1])
 
 
 def _log_env_steps_axis(ax: Axes) -> None:
