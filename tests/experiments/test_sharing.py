@@ -324,3 +324,59 @@ def test_a_claim_held_by_another_process_dies_with_it(tmp_path):
     assert (tmp_path / ".claims" / "plans__EggHandOver__topdm__episode_0000.npz.lock").exists()
     with claim(tmp_path, run) as mine:
         assert mine
+
+
+def _sibling_records(root) -> tuple[RunRecord, RunRecord]:
+    """The `planners` folder under root at the smoke budget with records of TOPDM and MPPI κ=20
+    on HandManipulateBlockFull, seed 0, and no episode files (as in a fresh clone)."""
+    from dexterous.experiments.results import open_figure_dir
+
+    folder = open_figure_dir(root, figure_config("planners", "smoke"))
+    records = (dataclasses.replace(_record("TOPDM", 0), ret=10.0, in_hand=75, final_pos_error=0.005,
+                                   final_rot_error=0.05, path="plans/HandManipulateBlockFull/topdm/episode_0000.npz"),
+               dataclasses.replace(_record("MPPI κ=20", 0), ret=20.0, final_success=0.0,
+                                   path="plans/HandManipulateBlockFull/mppi_kappa_20/episode_0000.npz"))
+    for record in records:
+        record_run(folder, record)
+    return records
+
+
+def test_a_figure_copies_the_record_of_the_same_episode_where_only_the_record_is_at_hand(tmp_path, capsys):
+    topdm, mppi = _sibling_records(tmp_path)
+    fig2 = figure_config("fig2", "smoke")
+    summary = reproduce(fig2, tmp_path, parallel=False, progress=False, tasks=["HandManipulateBlockFull"],
+                        methods=["topdm", "mppi_kappa_20"])
+    assert summary.runs == 2 and not (summary.folder / "plans").exists()  # nothing planned
+    assert sorted(read_runs(summary.folder), key=lambda r: r.method) == [
+        dataclasses.replace(mppi, path="plans/HandManipulateBlockFull/mppi_kappa_20/episode_0000.npz"),
+        dataclasses.replace(topdm, path="plans/HandManipulateBlockFull/topdm/episode_0000.npz")]
+    assert ("HandManipulateBlockFull TOPDM seed 0: the same episode is recorded in planners (its file is not at "
+            "hand); recording it here too") in capsys.readouterr().out
+
+
+def test_a_record_is_copied_only_for_the_same_episode_of_a_sibling_that_today_s_definitions_describe(tmp_path):
+    from dexterous.contracts.files import write_atomically
+    from dexterous.experiments.results import read_manifest
+
+    _sibling_records(tmp_path)
+    fig2 = figure_config("fig2", "smoke")
+
+    def copied() -> dict[str, str | None]:
+        pending = pending_runs(fig2, tmp_path, tasks=["HandManipulateBlockFull"],
+                               methods=["topdm", "mppi_kappa_1", "mppi_kappa_20"])
+        return {p.spec.method.label: p.recorded_in for p in pending}
+
+    assert copied() == {"TOPDM": "planners", "MPPI κ=1": None, "MPPI κ=20": "planners"}  # κ=1: no such episode
+    assert "(recorded in planners: its record copied)" in describe_pending(fig2, pending_runs(fig2, tmp_path))
+    own = tmp_path / "fig2" / "plans/HandManipulateBlockFull/topdm/episode_0000.npz"
+    own.parent.mkdir(parents=True)
+    own.write_bytes(b"begun")  # a file of its own (here a damaged one): the run names or resumes it
+    assert copied()["TOPDM"] is None
+    own.unlink()
+    with claim(tmp_path / "fig2", own.relative_to(tmp_path / "fig2").as_posix()) as held:
+        assert held and copied()["TOPDM"] is None  # another process is planning it
+    manifest = read_manifest(tmp_path / "planners")
+    for method in manifest["config"]["methods"]:
+        method["kappa"] = 3.0 if method["label"] == "MPPI κ=20" else method["kappa"]  # as if since redefined
+    write_atomically(tmp_path / "planners" / "manifest.json", json.dumps(manifest))
+    assert copied() == {"TOPDM": None, "MPPI κ=1": None, "MPPI κ=20": None}  # today's configs describe none

@@ -22,8 +22,9 @@ import numpy as np
 
 from dexterous.experiments.configs import FigureConfig, task_name
 from dexterous.experiments.claims import is_claimed
-from dexterous.experiments.results import RunRecord, figure_dir, read_runs
-from dexterous.experiments.runs import RunSpec, demonstrations_not_in, planner_config, runs_of, select, train_config
+from dexterous.experiments.results import MANIFEST, ResultsError, RunRecord, figure_dir, read_manifest, read_runs
+from dexterous.experiments.runs import (RunSpec, demonstrations_not_in, episode_key, planner_config, reports_success,
+                                        runs_of, select, train_config)
 
 if TYPE_CHECKING:
     from dexterous.demos import Demonstration
@@ -50,6 +51,9 @@ class PendingRun:
     task and method (their env steps over their wall time, one core each as `reproduce`
     runs them); None where none is recorded. A guide for sizing: the machine and its load
     decide the real figure."""
+    recorded_in: str | None = None
+    """A sibling figure that recorded the same planned episode (`recorded_elsewhere`), whose
+    record is copied rather than the episode planned."""
     passed_over: str | None = None
     """Why this invocation would pass it over, leaving it to another process sharing the
     folder (`claim`): that one runs it now, or still plans its demonstrations; None where
@@ -70,6 +74,9 @@ def pending_runs(figure: FigureConfig, out: str | Path, tasks: Sequence[str] | N
     folder = figure_dir(out, figure)
     records = {r.key: r for r in read_runs(folder)}
     specs = select(figure, [s for s in runs_of(figure) if s.key not in records], tasks, methods)
+    copies = [_recorded(figure, RunSpec(r.task, figure.method(r.method), r.seed), sibling)
+              for sibling, r in recorded_elsewhere(figure, specs, folder).values()]
+    specs = [s for s in specs if s.key not in {c.spec.key for c in copies}]
     budget = len(specs) if max_runs is None else max_runs
     passed = {s.key: RUNNING for s in specs if is_claimed(folder, s.path)}
     first = _in_turn([s for s in specs if s.method.demos_from is None], budget, passed)
@@ -77,14 +84,20 @@ def pending_runs(figure: FigureConfig, out: str | Path, tasks: Sequence[str] | N
     passed |= {s.key: PLANNING for s in specs if demonstrations_not_in(figure, s, ours) and s.key not in passed}
     training = _in_turn([s for s in specs if s.method.demos_from], budget - sum(s.key not in passed for s in first),
                         passed)
-    pending = [*(_progress(figure, s, folder) for s in first),
+    pending = [*copies, *(_progress(figure, s, folder) for s in first),
                *(_progress(figure, s, folder, restore=True) for s in
                  demonstrations_to_restore(figure, [s for s in training if s.key not in passed], records, folder)),
                *(_progress(figure, s, folder) for s in training)]
     pending = [dataclasses.replace(p, passed_over=passed.get(p.spec.key)) for p in pending]
     rates = _recorded_rates(records.values())
     return [dataclasses.replace(p, seconds_left=p.env_steps_left / rates[p.spec.task, p.spec.method.label])
-            if (p.spec.task, p.spec.method.label) in rates else p for p in pending]
+            if (p.spec.task, p.spec.method.label) in rates and p.env_steps_left else p for p in pending]
+
+
+def _recorded(figure: FigureConfig, spec: RunSpec, sibling: str) -> PendingRun:
+    """A plan run whose record is copied from sibling: as far as a finished episode."""
+    length = planner_config(figure, spec).episode_length
+    return PendingRun(spec, length, length, 0, recorded_in=sibling)
 
 
 RUNNING = "another process is running it now"
@@ -171,6 +184,48 @@ def finished_elsewhere(figure: FigureConfig, spec: RunSpec, folder: Path) -> Pat
     return None
 
 
+def recorded_elsewhere(figure: FigureConfig, specs: Iterable[RunSpec],
+                       folder: Path) -> dict[tuple, tuple[str, RunRecord]]:
+    """Per plan run of specs that has no file here and that no process holds: the name of a
+    sibling figure folder of folder's results directory that recorded the same episode
+    (`episode_key`), and that record as this figure records it (its method label, path and
+    success measure). Where the episode file is at hand it is copied instead
+    (`finished_elsewhere`); a fresh clone has only the records.
+
+    Planning is deterministic, so the record is the one this figure would make, but for its
+    wall time, which is the sibling machine's. A sibling whose records today's definition of
+    its figure no longer describes (a planner redefined since, see `figure_dir`) is passed
+    over, for its configs would be today's and its records not.
+    """
+    from dexterous.experiments.configs import figure_config
+
+    wanted = {episode_key(figure, s): s for s in specs
+              if s.method.kind == "plan" and not (folder / s.path).exists() and not is_claimed(folder, s.path)}
+    found: dict[tuple, tuple[str, RunRecord]] = {}
+    for manifest_path in sorted(folder.parent.glob(f"*/{MANIFEST}")) if wanted else ():
+        sibling = manifest_path.parent
+        if sibling.resolve() == folder.resolve():
+            continue
+        try:
+            stored = read_manifest(sibling)["config"]
+            today = figure_config(sibling.name, stored["budget"]["name"], stored.get("seeds") or None)
+            figure_dir(folder.parent, today)  # refuses a folder whose records `today` does not describe
+        except (ResultsError, ValueError, KeyError):
+            continue
+        methods = {m.label: m for m in today.methods}
+        for record in read_runs(sibling):
+            if record.kind != "plan" or record.method not in methods:
+                continue
+            spec = wanted.get(episode_key(today, RunSpec(record.task, methods[record.method], record.seed)))
+            success = reports_success(figure, record.task)
+            if spec is None or spec.key in found or (success and record.final_success is None):
+                continue
+            found[spec.key] = (sibling.name, dataclasses.replace(
+                record, method=spec.method.label, path=spec.path,
+                final_success=record.final_success if success else None))
+    return found
+
+
 def _progress(figure: FigureConfig, spec: RunSpec, folder: Path, restore: bool = False) -> PendingRun:
     """How far spec's files in folder have got, and the env steps it has left."""
     from dexterous.demos import DemoError, Demonstration
@@ -208,6 +263,7 @@ def describe_pending(figure: FigureConfig, pending: Sequence[PendingRun]) -> str
     for p, *cells in zip(pending, names, done, left, hours):
         note = "  (recorded; its episode file missing or unfinished: planned again to train from)" if p.restore else ""
         note += f"  (finished in {p.copied_from}: copied)" if p.copied_from else ""
+        note += f"  (recorded in {p.recorded_in}: its record copied)" if p.recorded_in else ""
         note += f"  ({p.passed_over}: passed over)" if p.passed_over else ""
         lines.append(f"  {cells[0].ljust(widths[0])}  {cells[1].ljust(widths[1])}  {cells[2].rjust(widths[2])} env "
                      f"steps left  {cells[3].rjust(widths[3])}{note}".rstrip())

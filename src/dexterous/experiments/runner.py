@@ -17,6 +17,8 @@ Figures share runs: MPPI κ=20 on HandManipulatePenFull is in fig. 2 and fig. 4 
 planned episode that another figure folder of the same results directory already finished
 with the same environment, seed, planner and config is copied instead of planned again;
 planning is deterministic, so the copy is the episode this figure would have planned.
+Where only the other figure's record is at hand (episode files are not committed), the
+record is copied, as this figure would have recorded it (`recorded_elsewhere`).
 """
 
 from __future__ import annotations
@@ -38,9 +40,10 @@ from dexterous.experiments.configs import FigureConfig, task_name
 from dexterous.experiments.claims import claim
 from dexterous.experiments.results import (ResultsError, RunRecord, figure_dir, open_figure_dir, read_runs, record_run,
                                            retire_redefined)
-from dexterous.experiments.pending import demonstrations_to_restore, finished_elsewhere, is_recorded_episode
-from dexterous.experiments.runs import (RunSpec, demonstrations_not_in, plan_folder, planner_config, runs_of,
-                                        select, train_config)
+from dexterous.experiments.pending import (demonstrations_to_restore, finished_elsewhere, is_recorded_episode,
+                                           recorded_elsewhere)
+from dexterous.experiments.runs import (RunSpec, demonstrations_not_in, plan_folder, planner_config, reports_success,
+                                        runs_of, select, train_config)
 from dexterous.progress import progress_bar
 
 if TYPE_CHECKING:
@@ -68,7 +71,7 @@ def execute(figure: FigureConfig, spec: RunSpec, folder: str, nthread: int | Non
                                 planner_name=spec.method.planner, nthread=nthread, progress=report)
         return RunRecord(task=spec.task, method=spec.method.label, seed=spec.seed, kind="plan",
                          ret=float(np.sum(demo.rewards)),
-                         final_success=float(demo.successes[-1]) if _reports_success(figure, spec.task) else None,
+                         final_success=float(demo.successes[-1]) if reports_success(figure, spec.task) else None,
                          env_steps=int(demo.meta["env_steps"]), wall_s=float(np.sum(demo.meta["step_seconds"])),
                          path=spec.path, **_object_play(demo))
     from dexterous.rl import read_evaluations, train
@@ -125,6 +128,11 @@ def reproduce(figure: FigureConfig, out: str | Path, address: str | None = None,
     _check_demos_are_coming(figure, specs, records)
     folder = open_figure_dir(out, figure)  # after the checks: a refused selection leaves no folder behind
     _fill_from_run_files(folder)
+    for sibling, record in recorded_elsewhere(figure, specs, folder).values():
+        tqdm.write(f"{task_name(record.task)} {record.method} seed {record.seed}: the same episode is recorded in "
+                   f"{sibling} (its file is not at hand); recording it here too")
+        records.update((r.key, r) for r in record_run(folder, record))
+    specs = [s for s in specs if s.key not in records]
     budget = len(specs) if max_runs is None else max_runs
     bar = progress_bar(total=len(runs_of(figure)), initial=before, unit="run", desc=figure.name,
                        disable=not progress)
@@ -327,11 +335,6 @@ def _restore_demonstrations(figure: FigureConfig, wave: list[RunSpec], records: 
                     f"episode file from where it was planned")
     _index_plans(figure, folder)
     return True
-
-
-def _reports_success(figure: FigureConfig, task: str) -> bool:
-    """Whether a run of task records its final-step success: the figure reports it and the task has one."""
-    return "final_success" in figure.metrics and entry(task).has_success
 
 
 def _check_demos_are_coming(figure: FigureConfig, specs: list[RunSpec], records: dict) -> None:

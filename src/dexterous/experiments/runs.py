@@ -101,6 +101,20 @@ def planner_config(figure: FigureConfig, spec: RunSpec) -> TOPDMConfig:
     return config
 
 
+def episode_key(figure: FigureConfig, spec: RunSpec) -> tuple:
+    """What makes two plan runs the same episode, in any figure: the environment, the reset
+    seed, the planner and its config. Planning is deterministic, so runs with equal keys plan
+    the same episode bit for bit."""
+    return spec.task, spec.seed, spec.method.planner, planner_config(figure, spec)
+
+
+def reports_success(figure: FigureConfig, task: str) -> bool:
+    """Whether a run of task records its final-step success: the figure reports it and the task has one."""
+    from dexterous.catalog import entry
+
+    return "final_success" in figure.metrics and entry(task).has_success
+
+
 def train_config(figure: FigureConfig, spec: RunSpec, folder: Path) -> OffPolicyConfig:
     """The training config of a td3 or her run at the figure's budget."""
     from dexterous.rl import HERConfig, TD3Config

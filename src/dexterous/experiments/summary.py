@@ -19,7 +19,7 @@ import numpy as np
 from dexterous.contracts.configs import from_json
 from dexterous.experiments.configs import FigureConfig, Method
 from dexterous.experiments.results import ResultsError, RunRecord, read_manifest, read_runs, with_added_fields
-from dexterous.experiments.runs import RunSpec, planner_config
+from dexterous.experiments.runs import RunSpec, episode_key, planner_config
 from dexterous.rl.bands import Band, band
 
 
@@ -229,10 +229,9 @@ def distinct_runs(summaries: Iterable[FigureSummary]) -> list[RunRecord]:
     for summary in summaries:
         methods = {m.label: m for m in summary.figure.methods}
         for record in summary.runs:
-            method = methods[record.method]
             if record.kind == "plan":
-                config = planner_config(summary.figure, RunSpec(record.task, method, record.seed))
-                key: tuple[Any, ...] = (record.task, record.seed, method.planner, config)
+                key: tuple[Any, ...] = episode_key(summary.figure, RunSpec(record.task, methods[record.method],
+                                                                           record.seed))
             else:
                 key = (summary.figure.name, record.key)
             distinct.setdefault(key, record)
