@@ -54,6 +54,17 @@ def test_report_tables_show_the_objects_play_where_the_records_hold_it(results):
     assert "| 75.0/75 in hand, final pose 3.1 cm, 0.25 rad from the goal (medians, 1 of 2 runs) " in text
 
 
+def test_report_gives_the_steps_run_and_their_cost_where_planned_episodes_ended_early(results):
+    humanoid = "dexterous/Humanoid-v1"
+    make_figure(results, "appC", [dataclasses.replace(plan(humanoid, "TOPDM", 0, 1500.0, None), steps=250),
+                                  dataclasses.replace(plan(humanoid, "TOPDM", 1, 2500.0, None), steps=1000,
+                                                      env_steps=8000)])
+    text = write_report(results).read_text().split("## appC")[1]
+    # env steps per step run: mean of 1000/250 and 8000/1000, not 9000/2 spread over 1000 planned steps
+    assert ("| Humanoid | TOPDM | 2/3 | – | 2000.00, 2000.00 (1500.00 to 2500.00) | 6 | "
+            "625/1000 steps run (ended early), 3.20 per step run | return > 15,000 |") in text
+
+
 def test_report_skips_a_blank_trailing_line_of_the_records(results):
     before = write_report(results).read_text()
     runs = results / "fig2" / "runs.jsonl"

@@ -148,6 +148,7 @@ def test_plan_records_hold_the_objects_play_and_older_records_get_it_from_their_
     demo = Demonstration.load(summary.folder / record.path)
     play = inspect_demonstration(demo)
     assert (record.in_hand, record.turns) == (play.in_hand, play.turns) and record.in_hand is not None
+    assert record.steps == demo.num_steps == 4
     # how far the final pose is from the goal, computed here from the final observation
     env = dexterous.make(BLOCK).unwrapped
     env.restore(demo.snapshot(demo.num_steps))
@@ -166,6 +167,9 @@ def test_plan_records_hold_the_objects_play_and_older_records_get_it_from_their_
     assert read_runs(summary.folder) == [record]
     write_runs(summary.folder, [dataclasses.replace(record, final_pos_error=None, final_rot_error=None)])
     reproduce(short, tmp_path, parallel=False, progress=False)  # recorded before the final pose was kept
+    assert read_runs(summary.folder) == [record]
+    write_runs(summary.folder, [dataclasses.replace(record, steps=None)])
+    reproduce(short, tmp_path, parallel=False, progress=False)  # recorded before the steps run were kept
     assert read_runs(summary.folder) == [record]
     other = dataclasses.replace(record, ret=record.ret + 1.0, in_hand=None, turns=None)  # not this file's episode
     write_runs(summary.folder, [other])

@@ -21,7 +21,8 @@ from dexterous.experiments.summary import FigureSummary, MethodSummary, distinct
 
 TABLE_HEADER = ("task", "method", "seeds finished", "final-step success (95% Wilson interval)",
                 "return: mean, median (min to max)", "env steps per real step, mean",
-                "object play: means (PenSpin: turns, reward per step); final pose from the goal: medians", "paper")
+                "play: means (steps run where episodes ended early; object in hand; PenSpin: turns, reward per "
+                "step); final pose from the goal: medians", "paper")
 
 
 def write_report(results_dir: str | Path, out: str | Path | None = None) -> Path:
@@ -175,9 +176,14 @@ def _row(cell: MethodSummary) -> tuple[str, ...]:
 
 
 def _play(cell: MethodSummary) -> str:
-    """Steps with the object in hand, means over the runs that recorded them; on tasks
-    without success (PenSpin) its turns and the reward per step, on goal tasks how far the
-    final pose is from the goal (medians); "–" where there is none."""
+    """Where planned episodes ended early (Humanoid's fall), the steps they ran and the return
+    per step run, whose comparison with the paper's return the early end would otherwise hide;
+    steps with the object in hand, means over the runs that recorded them; on tasks without
+    success (PenSpin) its turns and the reward per step, on goal tasks how far the final pose
+    is from the goal (medians); "–" where there is none."""
+    if cell.steps is not None and cell.steps_run is not None and cell.steps_run < cell.steps:
+        return (f"{cell.steps_run:.0f}/{cell.steps} steps run (ended early), "
+                f"{_signed(cell.mean_return / cell.steps_run)} per step run")
     if not entry(cell.task).has_object or (cell.steps is None and cell.in_hand is None):
         return "–"
     steps = cell.steps if cell.steps is not None else entry(cell.task).episode_steps  # training: its evaluations

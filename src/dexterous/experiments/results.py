@@ -91,6 +91,11 @@ class RunRecord:
     records made before it was kept whose episode file is not at hand."""
     final_rot_error: float | None = None
     """Likewise the largest rotation distance from the goal orientation (rad); success needs < 0.1."""
+    steps: int | None = None
+    """Planned episode: the real steps it ran, fewer than the figure plans where it ended early
+    (Humanoid's fall ends the episode). None for training runs and for plan records made
+    before it was kept whose episode file is not at hand: those of tasks that never end
+    early ran the figure's whole planning length."""
 
     @property
     def key(self) -> tuple[str, str, int]:

@@ -73,7 +73,7 @@ def execute(figure: FigureConfig, spec: RunSpec, folder: str, nthread: int | Non
                          ret=float(np.sum(demo.rewards)),
                          final_success=float(demo.successes[-1]) if reports_success(figure, spec.task) else None,
                          env_steps=int(demo.meta["env_steps"]), wall_s=float(np.sum(demo.meta["step_seconds"])),
-                         path=spec.path, **_object_play(demo))
+                         path=spec.path, **_episode_fields(demo))
     from dexterous.rl import read_evaluations, train
 
     start = time.perf_counter()
@@ -238,6 +238,12 @@ def _name(spec: RunSpec) -> str:
     return f"{task_name(spec.task)} {spec.method.label} seed {spec.seed}"
 
 
+def _episode_fields(demo: Demonstration) -> dict[str, int | float]:
+    """The record fields of a planned episode beyond its return: the real steps it ran and
+    its object play."""
+    return {"steps": len(demo.rewards), **_object_play(demo)}
+
+
 def _object_play(demo: Demonstration) -> dict[str, int | float]:
     """The record fields of a planned episode's object play (none for a task without an
     object): steps in hand, turns and, on goal tasks, how far the final pose is from the goal."""
@@ -250,9 +256,11 @@ def _object_play(demo: Demonstration) -> dict[str, int | float]:
     return {"in_hand": play.in_hand, "turns": play.turns, **errors}
 
 
-def _lacks_object_play(record: RunRecord) -> bool:
-    """Whether a plan record was made before some of `_object_play`'s fields were kept."""
-    return record.in_hand is None or (entry(record.task).has_success and record.final_pos_error is None)
+def _lacks_episode_fields(record: RunRecord) -> bool:
+    """Whether a plan record was made before some of `_episode_fields`' fields were kept."""
+    task = entry(record.task)
+    return record.steps is None or (task.has_object and (
+        record.in_hand is None or (task.has_success and record.final_pos_error is None)))
 
 
 _CURVE_METRICS = ("mean_return", "success_rate", "mean_in_play_steps", "mean_turns")
@@ -277,24 +285,27 @@ def _evaluated(task: str, evaluations: list[dict]) -> dict:
 def _fill_from_run_files(folder: Path) -> None:
     """Give the records made before some of their fields were kept those fields, from their
     run's files where these are at hand (neither plans nor training runs are committed,
-    records are) and are the recorded run. Plans: `_object_play`, from the recorded
-    episode (the same environment, seed, return and env steps). Training: the curves and
-    object play of `_evaluated`, from evaluations that end at the recorded step and return."""
+    records are) and are the recorded run. Plans: `_episode_fields`, from the recorded
+    episode (the same environment, seed, return and env steps). Training on a task with an
+    object: the curves and object play of `_evaluated`, from evaluations that end at the
+    recorded step and return."""
     from dexterous.demos import DemoError, Demonstration
     from dexterous.rl import read_evaluations
 
     for record in read_runs(folder):
         path = folder / record.path
-        if not (path.exists() and entry(record.task).has_object):
+        if not path.exists():
             continue
         if record.kind == "plan":
-            if _lacks_object_play(record):
+            if _lacks_episode_fields(record):
                 try:
                     demo = Demonstration.load(path)
                 except DemoError:
                     continue  # damaged: the run that reads it names it
                 if is_recorded_episode(demo, record):
-                    record_run(folder, dataclasses.replace(record, **_object_play(demo)))
+                    record_run(folder, dataclasses.replace(record, **_episode_fields(demo)))
+            continue
+        if not entry(record.task).has_object:
             continue
         evaluations = read_evaluations(path)
         if evaluations and (evaluations[-1]["steps"], evaluations[-1]["mean_return"]) == (record.env_steps, record.ret):

@@ -52,6 +52,10 @@ class MethodSummary:
     """Training methods: each evaluation metric ("mean_return", "success_rate") over runs."""
     steps: int | None
     """Planning methods: the real steps of an episode the figure plans; None for training."""
+    steps_run: float | None
+    """Planning methods: mean real steps the finished runs ran (`RunRecord.steps`, `steps`
+    where a record lacks it), below `steps` where episodes ended early (Humanoid's fall);
+    None for training or without runs."""
     played: int
     """Finished runs that recorded their object's play (RunRecord.in_hand and turns)."""
     in_hand: float | None
@@ -74,11 +78,11 @@ class MethodSummary:
 
     @property
     def env_steps_per_step(self) -> float | None:
-        """Planning methods: env steps simulated per real step, mean over the finished runs
+        """Planning methods: env steps simulated per real step run, mean over the finished runs
         (what a budget costs, early-out included); None for training or without runs."""
         if self.steps is None or not self.runs:
             return None
-        return float(np.mean([r.env_steps for r in self.runs])) / self.steps
+        return float(np.mean([r.env_steps / _steps_run(r, self.steps) for r in self.runs]))
 
     @property
     def success_interval(self) -> tuple[float, float] | None:
@@ -250,6 +254,7 @@ def _cell(figure: FigureConfig, task: str, method: Method, runs: list[RunRecord]
     successes = [r.final_success for r in runs if r.final_success is not None]
     played = [r for r in runs if r.in_hand is not None and r.turns is not None]
     posed = [r for r in runs if r.final_pos_error is not None and r.final_rot_error is not None]
+    steps = planner_config(figure, RunSpec(task, method, 0)).episode_length if method.kind == "plan" else None
     return MethodSummary(
         task=task, method=method, planned=figure.n_seeds, runs=tuple(runs),
         success=float(np.mean(successes)) if successes else None,
@@ -258,12 +263,18 @@ def _cell(figure: FigureConfig, task: str, method: Method, runs: list[RunRecord]
         median_return=float(np.median(returns)) if runs else None,
         min_return=min(returns) if runs else None, max_return=max(returns) if runs else None,
         curves=_curves(runs),
-        steps=planner_config(figure, RunSpec(task, method, 0)).episode_length if method.kind == "plan" else None,
+        steps=steps, steps_run=float(np.mean([_steps_run(r, steps) for r in runs])) if steps and runs else None,
         played=len(played), in_hand=float(np.mean([r.in_hand for r in played])) if played else None,
         turns=float(np.mean([r.turns for r in played])) if played else None,
         posed=len(posed), final_pos_error=float(np.median([r.final_pos_error for r in posed])) if posed else None,
         final_rot_error=float(np.median([r.final_rot_error for r in posed])) if posed else None,
         paper=figure.paper.get(f"{task}|{method.label}"))
+
+
+def _steps_run(record: RunRecord, planned: int) -> int:
+    """The real steps a planned run ran: its record's, or the figure's planning length for a
+    record that predates the field (made on a task that never ends early)."""
+    return planned if record.steps is None else record.steps
 
 
 def _curves(runs: list[RunRecord]) -> dict[str, Band]:
