@@ -282,7 +282,7 @@ _FIGURES: dict[str, dict[str, Any]] = {
     "appC": dict(
         title="Humanoid (gymnasium MuJoCo): TOPDM with τ 40, return weights 1.02^j, rewards after a fall dropped",
         tasks=("dexterous/Humanoid-v1",), methods=(TOPDM,), metrics=("return",),
-        paper={"dexterous/Humanoid-v1|TOPDM": "return > 15,000"}),
+        paper={"dexterous/Humanoid-v1|TOPDM": "return > 15,000 over 1000 steps (> 15 per step)"}),
     "planners": dict(
         title="TOPDM vs MPPI κ=20 vs MPPI κ=1 at equal budget (env steps per real step), and our TOPDM+",
         tasks=("dexterous/EggHandOver-v1", "dexterous/HandManipulateBlockFull-v1", "dexterous/PenSpin-v1"),
