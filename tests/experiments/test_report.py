@@ -180,6 +180,34 @@ def test_success_bars_are_labelled_with_their_rate_and_seeds(results):
     assert {"67%\n3/3", "33%\n3/3", "0/3"} <= texts  # TOPDM, HER new, and an unfinished method
 
 
+def test_bars_are_marked_with_the_papers_number_where_it_gives_one(results):
+    from matplotlib.collections import LineCollection
+
+    from dexterous.experiments.plots import _bars
+    from dexterous.experiments.summary import load_summary
+
+    _, summary = load_summary(results / "fig2")
+    success, returns = _bars(summary).axes[:2]
+    # five methods per task, bars 0.16 wide from x − 0.4: TOPDM on BlockFull at −0.32, PenFull at 0.68
+    abouts = [segment for c in success.collections if isinstance(c, LineCollection) and c.get_label() == "paper (about)"
+              for segment in c.get_segments()]
+    assert sorted((round(s[0][0], 2), round(s[1][0], 2), s[0][1]) for s in abouts) == [(-0.4, -0.24, 100.0),
+                                                                                        (0.6, 0.76, 83.0)]
+    bounds = [line for line in success.lines if line.get_marker() == "v"]
+    assert len(bounds) == 8 and {line.get_ydata()[0] for line in bounds} == {15.0}  # MPPI κ 1, 20, HER, HER new
+    # the paper gives no return in fig. 2
+    assert not [c for c in returns.collections + returns.lines if c.get_label().startswith("paper")]
+    legend = [text.get_text() for text in success.get_legend().get_texts()]
+    assert legend[-2:] == ["paper (about)", "paper (at most)"] and legend.count("paper (at most)") == 1
+
+    make_figure(results, "appC", [plan("dexterous/Humanoid-v1", "TOPDM", 0, 1500.0, None)])
+    _, summary = load_summary(results / "appC")
+    (ax,) = _bars(summary).axes
+    (above,) = [line for line in ax.lines if line.get_marker() == "^"]
+    assert above.get_ydata()[0] == 15000.0 and ax.get_ylim()[1] > 15000.0
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == ["TOPDM", "paper (above)"]
+
+
 def test_report_says_which_tasks_a_figure_plans_for_fewer_steps(results):
     make_figure(results, "fig3", [plan("dexterous/EggHandOver-v1", "TOPDM", 0, 20.0, 1.0)])
     whole = write_report(results).read_text()

@@ -9,7 +9,8 @@ import pytest
 from dexterous.experiments.configs import figure_config
 from dexterous.experiments.results import ResultsError, RunRecord
 from dexterous.experiments.configs import task_name
-from dexterous.experiments.summary import figure_from_json, load_summary, summarize, wilson_interval
+from dexterous.experiments.summary import (PaperLevel, figure_from_json, load_summary, paper_level, summarize,
+                                           wilson_interval)
 
 BLOCK = "dexterous/HandManipulateBlockFull-v1"
 
@@ -87,3 +88,16 @@ def test_a_cell_counts_its_successes_and_their_interval(results):
     cell = summary.cell(BLOCK, "TOPDM")
     assert cell.successes == 2 and cell.success_interval == wilson_interval(2, 3)
     assert summary.cell(BLOCK, "HER new").successes == 1
+
+
+@pytest.mark.parametrize("text, metric, level", [
+    ("≈83% success", "final_success", PaperLevel(83.0, "about")),
+    ("≤15% success", "final_success", PaperLevel(15.0, "at most")),
+    ("≈60% success at step 50", "final_success", PaperLevel(60.0, "about")),
+    ("return > 15,000 over 1000 steps (> 15 per step)", "return", PaperLevel(15000.0, "above")),
+    ("return > 15,000 over 1000 steps (> 15 per step)", "final_success", None),  # no success in it
+    ("≈100% success", "return", None),
+    ("reasonable attempts, lacks precision", "final_success", None),  # words only
+    (None, "final_success", None)])
+def test_the_papers_number_is_read_from_the_text_the_report_quotes(text, metric, level):
+    assert paper_level(text, metric) == level

@@ -5,12 +5,14 @@ display, safe in worker processes. What is drawn follows the paper's figure:
 
 - goal tasks (metrics include final_success, figs 2–4): grouped bars per task of the
   final-step success rate (error bars: its 95% Wilson interval) and of the mean return
-  (error bars: min–max);
+  (error bars: min–max), each bar marked with the paper's number where the paper gives one
+  (`MethodSummary.paper_level`): a black line for "about", a triangle for a bound;
 - fig 5 (PenSpin): training curves (median line, min–max band, x = env steps) with each
   planning method's mean return as a horizontal line over a light min–max band; below, where
   the records hold them, the steps with the pen in hand likewise;
 - appendix B: one training curve per run, coloured by method;
-- other return-only figures (appendix C): bars of the mean return with min–max error bars;
+- other return-only figures (appendix C): bars of the mean return with min–max error bars,
+  marked with the paper's return likewise;
 - efficiency: per task, final-step success (Wilson interval) and below it the reward per
   step (min–max) against the env steps simulated per real step, one line per planner
   (PenSpin: the reward per step, each point marked with the pen's steps in hand and turns,
@@ -30,7 +32,7 @@ from matplotlib.text import Annotation
 from matplotlib.ticker import EngFormatter, LogLocator, NullFormatter
 
 from dexterous.experiments.configs import FigureConfig, seeds_text, task_name
-from dexterous.experiments.summary import FigureSummary, MethodSummary, load_summary
+from dexterous.experiments.summary import FigureSummary, MethodSummary, PaperLevel, load_summary
 
 _COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:olive")
 _METRIC_LABELS = {"final_success": "final-step success rate (%)", "return": "mean return per episode"}
@@ -95,15 +97,44 @@ def _bars(summary: FigureSummary) -> Figure:
                     # a 0% bar has no height: the label shows it was measured, and on how many seeds
                     ax.text(xi, 100 * cell.success, f"{100 * cell.success:.0f}%\n{cell.finished}/{cell.planned}",
                             ha="center", va="bottom", fontsize=6)
+            _mark_paper_levels(ax, xs, width, [c.paper_level(metric) for c in cells])
         ax.set_xticks(x, [task_name(t) for t in figure.tasks], rotation=15 if len(figure.tasks) > 2 else 0)
         ax.set_ylabel(_METRIC_LABELS.get(metric, metric))
         ax.axhline(0, color="black", linewidth=0.5)
         if metric == "final_success":
             ax.set_ylim(0, 120)
             _mark_tasks_without_success(ax, summary, x, labels)
-    axes[0].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), title="method")
+    handles = {}
+    for ax in axes:  # the paper's marks may be on any panel (appendix C's only on the return)
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, handle)
+    order = labels + [label for label in _PAPER_LABELS if label in handles]
+    axes[0].legend([handles[label] for label in order], order, loc="upper left", bbox_to_anchor=(1.0, 1.0),
+                   title="method")
     fig.suptitle(_title(summary), fontsize=9)
     return fig
+
+
+_PAPER_MARKERS = {"at most": "v", "above": "^"}
+"""The marker of a bound the paper gives; "about" is a line across the bar."""
+_PAPER_LABELS = ("paper (about)", "paper (at most)", "paper (above)")
+"""The legend entries of the paper's marks, after the methods."""
+
+
+def _mark_paper_levels(ax: Axes, xs: np.ndarray, width: float, levels: list[PaperLevel | None]) -> None:
+    """Mark each bar with the paper's number where it gives one, so that a bar reads against
+    the paper at a glance; its legend entry is "paper (about)", "paper (at most)" or "paper
+    (above)". Drawn whether or not the cell's runs have finished: the paper's number is there
+    either way."""
+    for xi, level in zip(xs, levels):
+        if level is None:
+            continue
+        label = f"paper ({level.relation})"
+        if level.relation in _PAPER_MARKERS:
+            ax.plot([xi], [level.value], linestyle="none", marker=_PAPER_MARKERS[level.relation], color="black",
+                    markersize=5, label=label)
+        else:
+            ax.hlines(level.value, xi - width / 2, xi + width / 2, colors="black", linewidth=1.5, label=label)
 
 
 def _mark_tasks_without_success(ax, summary: FigureSummary, x: np.ndarray, labels: list[str]) -> None:

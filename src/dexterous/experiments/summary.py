@@ -9,6 +9,7 @@ whose runs have not finished yet is kept with 0 of K seeds, so a gap is never si
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,6 +76,10 @@ class MethodSummary:
     @property
     def finished(self) -> int:
         return len(self.runs)
+
+    def paper_level(self, metric: str) -> PaperLevel | None:
+        """The paper's number for this cell on metric (`paper_level` of its `paper` text)."""
+        return paper_level(self.paper, metric)
 
     @property
     def env_steps_per_step(self) -> float | None:
@@ -180,6 +185,34 @@ def pairings(summary: FigureSummary) -> list[Pairing]:
             in_hand=(sum(a.in_hand for a, _ in pairs), sum(b.in_hand for _, b in pairs)) if has_play else None,
             env_steps_ratio=sum(a.env_steps for a, _ in pairs) / sum(b.env_steps for _, b in pairs) if pairs else None))
     return found
+
+
+@dataclass(frozen=True)
+class PaperLevel:
+    """A number the paper gives for a cell, read from the words the report quotes beside it."""
+
+    value: float
+    """Final-step success in %, or a return."""
+    relation: str
+    """How the paper gives it: "about" (≈), "at most" (≤) or "above" (>)."""
+
+
+_RELATIONS = {"≈": "about", "≤": "at most", ">": "above"}
+_PAPER_NUMBERS = {"final_success": re.compile(r"([≈≤>])\s*(\d+)% success"),
+                  "return": re.compile(r"return ([≈≤>]) ([\d,]+)")}
+"""Per metric, how FigureConfig.paper's texts give a number: "≈83% success", "≤15% success at
+step 50", "return > 15,000 over 1000 steps"."""
+
+
+def paper_level(text: str | None, metric: str) -> PaperLevel | None:
+    """The number that text (a FigureConfig.paper entry) gives for metric, read with the one
+    pattern per metric of `_PAPER_NUMBERS`, so that a figure's marks and the report's paper
+    column cannot disagree; None where the paper gives words only ("lacks precision") or
+    nothing on that metric."""
+    match = None if text is None or metric not in _PAPER_NUMBERS else _PAPER_NUMBERS[metric].search(text)
+    if match is None:
+        return None
+    return PaperLevel(float(match.group(2).replace(",", "")), _RELATIONS[match.group(1)])
 
 
 def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
