@@ -215,6 +215,8 @@ def test_report_says_which_tasks_a_figure_plans_for_fewer_steps(results):
     assert ("Planned for 50 steps, final-step success measured at step 50: EggHandOver, BlockHandOver, "
             "PenHandOver, EggCatchUnderarm, EggCatchOverarm, TwoEggCatchUnderArm.") in text
     assert "| EggHandOver | TOPDM | 1/3 | 100% (1/1; 21–100%) | 20.00, 20.00 (20.00 to 20.00) | 20 | – | ≈100% success at step 50 |" in text
+    assert ("HER new: trained and evaluated on the environments' whole episodes (75 steps), final-step success "
+            "at their last step.") in text
     assert "Planned for" not in whole.split("## fig3")[0]  # fig2 plans whole episodes
 
 

@@ -200,12 +200,20 @@ def _play(cell: MethodSummary) -> str:
 
 
 def _plan_steps_line(figure: FigureConfig) -> list[str]:
-    """Which tasks the figure plans for fewer steps than their episode, said above its table."""
+    """Which tasks the figure plans for fewer steps than their episode, said above its table,
+    and that its trained methods are not: they are evaluated on the environments' whole
+    episodes, so their final-step success is not read as the planners' "at step 50"."""
     by_steps: dict[tuple[int, bool], list[str]] = {}
     for task, steps in figure.plan_steps.items():
         by_steps.setdefault((steps, entry(task).has_success), []).append(task_name(task))
-    return [f"Planned for {steps} steps{f', final-step success measured at step {steps}' if success else ''}: "
-            f"{', '.join(names)}." for (steps, success), names in sorted(by_steps.items())] + ([""] if by_steps else [])
+    lines = [f"Planned for {steps} steps{f', final-step success measured at step {steps}' if success else ''}: "
+             f"{', '.join(names)}." for (steps, success), names in sorted(by_steps.items())]
+    trained = [m.label for m in figure.methods if m.kind != "plan" and m.shown]
+    if lines and trained:
+        lengths = sorted({entry(task).episode_steps for task in figure.plan_steps})
+        lines.append(f"{', '.join(trained)}: trained and evaluated on the environments' whole episodes "
+                     f"({', '.join(map(str, lengths))} steps), final-step success at their last step.")
+    return lines + ([""] if lines else [])
 
 
 def _signed(value: float) -> str:
