@@ -128,3 +128,21 @@ def test_inspection_lists_episodes_finished_since_the_index(demo_folder, tmp_pat
     shutil.copy(demo_folder / "episode_0000.npz", tmp_path / "episode_0001.npz")  # finished after the index
     assert main(["inspect", str(tmp_path)]) == 0
     assert f"{tmp_path}: 2 episodes of dexterous/PenSpin-v1" in capsys.readouterr().out
+
+
+def test_two_objects_final_distances_are_given_per_object_beside_their_largest():
+    from dexterous.demos.play import EpisodePlay
+
+    env = dexterous.make("TwoEggCatchUnderArm-v1").unwrapped
+    env.reset(seed=0)
+    achieved, goal = env.achieved_goal(env.data.qpos).reshape(2, 7), env.goal.reshape(2, 7)
+    expected = tuple((np.linalg.norm(a[:3] - g[:3]), 2 * np.arccos(min(abs(np.dot(a[3:], g[3:])), 1.0)))
+                     for a, g in zip(achieved, goal))
+    errors = env.object_goal_errors()
+    assert np.allclose(errors, expected, atol=1e-9) and errors[0] != errors[1]
+    assert env.goal_errors() == (max(p for p, _ in errors), max(r for _, r in errors))
+
+    play = EpisodePlay(seed=0, steps=50, in_hand=50, first_lost=None, turns=0.0, reward_per_step=0.5,
+                       final_success=False, final_errors=(0.581, 0.3), object_final_errors=((0.012, 0.29), (0.581, 0.3)))
+    assert ("final success False (object 1: 1.2 cm and 0.29 rad; object 2: 58.1 cm and 0.30 rad from the goal)"
+            in play.row())

@@ -146,11 +146,17 @@ class EpisodePlay:
     in_hand_play: tuple[float, float] | None = None
     """Where the object was out of play at some step: the turns and the reward per step earned
     in the steps it was in play (`while_in_hand`); None where it never left the hand."""
+    object_final_errors: tuple[tuple[float, float], ...] | None = None
+    """Goal tasks: each object's final distances from its goal (`GoalHandEnv.object_goal_errors`),
+    of which `final_errors` holds the largest; None for tasks without a goal."""
 
     def row(self) -> str:
         lost = "never" if self.first_lost is None else f"step {self.first_lost}"
         success = "" if self.final_success is None else f", final success {self.final_success}"
-        if self.final_errors is not None:
+        if self.object_final_errors is not None and len(self.object_final_errors) > 1:
+            success += " (" + "; ".join(f"object {k}: {100 * p:.1f} cm and {r:.2f} rad"
+                                        for k, (p, r) in enumerate(self.object_final_errors, 1)) + " from the goal)"
+        elif self.final_errors is not None:
             success += f" ({100 * self.final_errors[0]:.1f} cm and {self.final_errors[1]:.2f} rad from the goal)"
         so_far = "" if self.complete else " so far (unfinished)"
         if self.in_hand_play is not None:
@@ -181,7 +187,8 @@ def inspect_demonstration(demo: Demonstration, window: int | None = None) -> Epi
             quats.append(env.data.qpos[quat].copy())
         if t:
             lost.append(env.object_lost_now())
-    final_errors = env.goal_errors() if isinstance(env, GoalHandEnv) and demo.num_steps else None
+    posed = isinstance(env, GoalHandEnv) and demo.num_steps
+    final_errors, object_errors = (env.goal_errors(), env.object_goal_errors()) if posed else (None, None)
     lost_steps = np.flatnonzero(lost)
     turns = body_x_turns(np.array(quats)) if quats else np.zeros(demo.num_steps + 1)
     in_hand_play = while_in_hand(demo.rewards, np.array(lost, dtype=bool), turns) if len(lost_steps) else None
@@ -193,4 +200,5 @@ def inspect_demonstration(demo: Demonstration, window: int | None = None) -> Epi
         turns=float(turns[-1]),
         reward_per_step=float(np.mean(demo.rewards)) if demo.num_steps else 0.0,
         final_success=bool(demo.successes[-1]) if env.has_success and demo.num_steps else None,
-        complete=demo.complete, windows=windows, final_errors=final_errors, in_hand_play=in_hand_play)
+        complete=demo.complete, windows=windows, final_errors=final_errors, in_hand_play=in_hand_play,
+        object_final_errors=object_errors)

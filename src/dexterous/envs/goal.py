@@ -42,8 +42,15 @@ class GoalHandEnv(HandEnv):
     def goal_errors(self) -> tuple[float, float]:
         """How far the objects are from their goal now: the largest position (m) and the
         largest rotation (rad) distance over objects, the two that success bounds."""
+        d_pos, d_rot = zip(*self.object_goal_errors())
+        return max(d_pos), max(d_rot)
+
+    def object_goal_errors(self) -> tuple[tuple[float, float], ...]:
+        """Each object's position (m) and rotation (rad) distance from its goal now, in the
+        goal's order: on a two-object task, which of the two the largest errors belong to
+        (one egg caught and the other dropped, or both near)."""
         d_pos, d_rot = self.reward_fn.distances(self.achieved_goal(self.data.qpos), self.goal)
-        return float(np.max(d_pos)), float(np.max(d_rot))
+        return tuple((float(p), float(r)) for p, r in zip(d_pos, d_rot))
 
     def set_goal(self, goal: np.ndarray) -> None:
         """Adopt a goal and move the ghosts there (mocap poses are part of the state)."""
