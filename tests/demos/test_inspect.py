@@ -143,6 +143,7 @@ def test_two_objects_final_distances_are_given_per_object_beside_their_largest()
     assert env.goal_errors() == (max(p for p, _ in errors), max(r for _, r in errors))
 
     play = EpisodePlay(seed=0, steps=50, in_hand=50, first_lost=None, turns=0.0, reward_per_step=0.5,
-                       final_success=False, final_errors=(0.581, 0.3), object_final_errors=((0.012, 0.29), (0.581, 0.3)))
+                       final_success=False, final_errors=(0.581, 0.3),
+                       object_final_errors=((0.012, 0.29), (0.581, 0.3)))
     assert ("final success False (object 1: 1.2 cm and 0.29 rad; object 2: 58.1 cm and 0.30 rad from the goal)"
             in play.row())
