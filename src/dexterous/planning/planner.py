@@ -300,7 +300,11 @@ class Planner:
             self._arrays["spare"], self._arrays["population"] = population, spare
             return spare
         weights = exponential_weights(scores, cfg.kappa)
-        population[...] = np.tensordot(weights, population, axes=1)
+        # Summed sample after sample, not by BLAS (np.tensordot): OpenBLAS picks its kernel,
+        # and with it the order of the sum, by processor (Haswell/Zen vs SkylakeX), and one
+        # last-bit difference in the mean makes a different episode. An elementwise sum over
+        # the leading axis is the same on every processor.
+        population[...] = np.sum(weights[:, None, None] * population, axis=0)
         return population
 
     def _select_with_memory(self, population: np.ndarray, scores: np.ndarray) -> np.ndarray:
