@@ -62,7 +62,8 @@ def test_report_gives_the_steps_run_and_their_cost_where_planned_episodes_ended_
     text = write_report(results).read_text().split("## appC")[1]
     # env steps per step run: mean of 1000/250 and 8000/1000, not 9000/2 spread over 1000 planned steps
     assert ("| Humanoid | TOPDM | 2/3 | – | 2000.00, 2000.00 (1500.00 to 2500.00) | 6 | "
-            "625/1000 steps run (ended early), 3.20 per step run | return > 15,000 over 1000 steps (> 15 per step) |") in text
+            "625/1000 steps run (ended early), 3.20 per step run | "
+            "return > 15,000 over 1000 steps (> 15 per step) |") in text
 
 
 def test_report_skips_a_blank_trailing_line_of_the_records(results):

@@ -181,7 +181,7 @@ def _play(cell: MethodSummary) -> str:
     steps with the object in hand, means over the runs that recorded them; on tasks without
     success (PenSpin) its turns and the reward per step, on goal tasks how far the final pose
     is from the goal (medians); "–" where there is none."""
-    if cell.steps is not None and cell.steps_run is not None and cell.steps_run < cell.steps:
+    if cell.steps_run is not None and cell.steps_run < cell.steps:  # steps_run: planning methods only
         return (f"{cell.steps_run:.0f}/{cell.steps} steps run (ended early), "
                 f"{_signed(cell.mean_return / cell.steps_run)} per step run")
     if not entry(cell.task).has_object or (cell.steps is None and cell.in_hand is None):
