@@ -1,6 +1,7 @@
 """Files are replaced whole or not at all, and records say what made them."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 
 import dexterous
-from dexterous.contracts.files import machine, versions, write_atomically
+from dexterous.contracts.files import machine, processor_kind, versions, write_atomically
 from dexterous.contracts.snapshot import Snapshot
 
 
@@ -62,3 +63,20 @@ def test_a_snapshot_is_saved_atomically(tmp_path, monkeypatch):
 def test_provenance_names_versions_and_machine():
     assert versions(["numpy"]) == {"numpy": np.__version__}
     assert machine()["cpu_count"] >= 1
+    assert machine()["processor_kind"] == processor_kind()
+
+
+def test_the_processor_kind_changes_with_the_instruction_set_numpy_computes_exp_on():
+    """The kind tells apart the machines whose rewards differ in the last bit: numpy told to
+    leave its instruction set for exp is another kind on the same processor."""
+    from numpy.lib.introspect import opt_func_info
+
+    target = opt_func_info(func_name="^exp$")["exp"]["dd"]["current"]
+    if target.startswith("baseline"):
+        pytest.skip(f"numpy computes float64 exp on its baseline here ({target}), which cannot be disabled")
+    here = processor_kind()
+    assert here.endswith(f", numpy {target}")
+    other = subprocess.run([sys.executable, "-c", "from dexterous.contracts.files import processor_kind; "
+                            "print(processor_kind())"], env={**os.environ, "NPY_DISABLE_CPU_FEATURES": target},
+                           capture_output=True, text=True, check=True).stdout.strip()
+    assert other.split(", numpy ")[0] == here.split(", numpy ")[0] and other != here

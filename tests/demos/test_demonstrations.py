@@ -298,6 +298,28 @@ def test_a_topdm_plus_episode_resumes_exactly(tmp_path):
         assert np.array_equal(np.array(getattr(a, field)), np.array(getattr(b, field))), field
 
 
+def test_an_episode_keeps_the_processor_kinds_that_planned_it(tmp_path, monkeypatch):
+    """Planning is deterministic on one kind of processor only, so a resumed episode says
+    which kinds planned its steps; one that predates the list does not invent its start's."""
+    import dexterous.mpc.driver as driver
+
+    config = preset("smoke", ENV)
+    path, older = tmp_path / "episode.npz", tmp_path / "older.npz"
+    plan_episode(ENV, config, 0, path, nthread=1, max_steps=2)
+    here = driver.processor_kind()
+    assert Demonstration.load(path).meta["processor_kinds"] == [here]
+    plan_episode(ENV, config, 0, path, nthread=1, max_steps=3)  # resumed on the same kind: named once
+    assert Demonstration.load(path).meta["processor_kinds"] == [here]
+    monkeypatch.setattr(driver, "processor_kind", lambda: "AMD EPYC 7B13 64-Core Processor, numpy X86_V3")
+    plan_episode(ENV, config, 0, path, nthread=1, max_steps=4)
+    assert Demonstration.load(path).meta["processor_kinds"] == [here, "AMD EPYC 7B13 64-Core Processor, numpy X86_V3"]
+    demo = Demonstration.load(path)
+    del demo.meta["processor_kinds"]  # as a file written before the list was kept
+    demo.save(older)
+    plan_episode(ENV, config, 0, older, nthread=1, max_steps=5)
+    assert "processor_kinds" not in Demonstration.load(older).meta
+
+
 def test_a_plan_run_reads_each_new_episode_file_once(tmp_path, monkeypatch):
     from dexterous.demos.format import SUMMARY_FIELDS
 

@@ -66,6 +66,24 @@ def test_report_gives_the_steps_run_and_their_cost_where_planned_episodes_ended_
             "return > 15,000 over 1000 steps (> 15 per step) |") in text
 
 
+def test_report_names_the_processor_kinds_the_runs_were_made_on(results):
+    intel, amd = "Intel(R) Xeon(R) Processor, numpy X86_V4", "AMD EPYC 7B13 64-Core Processor, numpy X86_V3"
+    spin = "dexterous/PenSpin-v1"
+    make_figure(results, "fig5", [dataclasses.replace(plan(spin, "TOPDM", 0, 5.0, None), processor=intel),
+                                  dataclasses.replace(plan(spin, "TOPDM", 1, 5.0, None), processor=f"{amd} then {intel}"),
+                                  dataclasses.replace(train(spin, "TD3", 0), processor=amd),
+                                  dataclasses.replace(train(spin, "TD3", 1), processor=amd),
+                                  plan(spin, "TOPDM", 2, 5.0, None)])
+    appb = results / "appB" / "runs.jsonl"
+    lines = appb.read_text().splitlines()
+    appb.write_text("\n".join([json.dumps({**json.loads(lines[0]), "processor": intel}), *lines[1:]]) + "\n")
+    text = write_report(results).read_text()
+    # most runs first (ties by name), those whose records predate the field last; counted per figure
+    assert (f"- Processors the runs were made on: {amd}: 2 runs (fig5 2); {intel}: 2 runs (fig5 1, appB 1); "
+            f"{amd} then {intel}: 1 run (fig5 1); not recorded (runs made before records kept it): 15 runs (fig2 6, fig5 1, "
+            f"appB 8)\n") in text
+
+
 def test_report_skips_a_blank_trailing_line_of_the_records(results):
     before = write_report(results).read_text()
     runs = results / "fig2" / "runs.jsonl"

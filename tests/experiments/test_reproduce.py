@@ -20,6 +20,7 @@ from dexterous.envs.rotations import quat_multiply
 from dexterous.experiments.configs import (BUDGETS, FIGURES, HER_NEW, TOPDM, TOPDM_PLUS, FigureConfig, Method,
                                           figure_config)
 from dexterous.planning.configs import FAMILY_SWITCHES, VARIANTS, planner_definition
+from dexterous.contracts.files import processor_kind
 from dexterous.experiments.results import MANIFEST, ResultsError, read_runs, retire_redefined
 from dexterous.experiments.runner import reproduce
 from dexterous.experiments.runs import runs_of
@@ -136,6 +137,7 @@ def test_records_hold_what_the_runs_did(tmp_path):
     assert her.kind == "her" and her.env_steps == BUDGETS["smoke"].her_steps
     assert her.curve["steps"] == [0.0, 80.0, 160.0] and her.ret == her.curve["mean_return"][-1]
     assert (summary.folder / "plans" / "HandManipulateBlockFull" / "topdm" / "index.json").exists()
+    assert planned.processor == her.processor == processor_kind()  # planning is deterministic on one kind only
 
 
 def test_plan_records_hold_the_objects_play_and_older_records_get_it_from_their_episodes(tmp_path, capsys):

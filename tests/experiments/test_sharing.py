@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import numpy as np
 import pytest
 
 from dexterous.cli import main
+from dexterous.contracts.files import processor_kind
 from dexterous.demos import Demonstration
 from dexterous.experiments.configs import BUDGETS, MPPI_1, MPPI_20, TOPDM, FigureConfig, Method, figure_config
 from dexterous.experiments.pending import PLANNING, RUNNING, describe_pending, pending_runs
@@ -182,6 +184,19 @@ def test_a_demonstration_that_plans_again_differently_from_its_record_is_refused
                                             f"{planned.ret + 1.0!r} in {planned.env_steps}: the physics or the planner "
                                             "changed since it was recorded; retire its runs with --retire-redefined")):
         restore(dataclasses.replace(planned, ret=planned.ret + 1.0))
+
+
+def test_a_replanned_mismatch_names_the_other_processor_the_record_was_planned_on(tmp_path):
+    from dexterous.experiments.results import ResultsError
+
+    folder, planned, _, restore = _as_in_a_fresh_clone(tmp_path)
+    assert planned.processor == processor_kind()  # recorded from its file
+    elsewhere = "AMD EPYC 7B13 64-Core Processor, numpy X86_V3"
+    with pytest.raises(ResultsError, match=(f"where its record has {planned.ret + 1.0!r} in {planned.env_steps}: it "
+                                            f"was planned on {re.escape(elsewhere)} and this machine is "
+                                            f"{re.escape(processor_kind())}, and planning is deterministic on one "
+                                            "kind of processor only")):
+        restore(dataclasses.replace(planned, ret=planned.ret + 1.0, processor=elsewhere))
 
 
 def test_a_claim_is_held_by_one_holder_at_a_time_and_leaves_no_file(tmp_path):

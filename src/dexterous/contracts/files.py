@@ -75,9 +75,37 @@ def versions(packages: Iterable[str]) -> dict[str, str]:
 
 
 def machine() -> dict[str, Any]:
-    """The machine a record was made on: its name, cores, platform and processor."""
+    """The machine a record was made on: its name, cores, platform and processor (`processor_kind`)."""
     return {"node": platform.node(), "cpu_count": os.cpu_count(), "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine()}
+            "processor": platform.processor() or platform.machine(), "processor_kind": processor_kind()}
+
+
+def processor_kind() -> str:
+    """The processor's model and the instruction set numpy's float64 `exp` runs on here, e.g.
+    "Intel(R) Xeon(R) Processor, numpy X86_V4".
+
+    Planning is deterministic on one kind of processor, not across kinds: numpy picks its
+    float64 `exp` and `arccos` kernels (which the rewards use) per instruction set at run
+    time, and the AVX-512 and AVX2 kernels differ in the last bit, which changes a planned
+    episode. A record that names its processor kind lets a mismatch on replanning be told
+    from a changed planner.
+    """
+    from numpy.lib.introspect import opt_func_info
+
+    model = _cpu_model() or platform.processor() or platform.machine()
+    return f"{model}, numpy {opt_func_info(func_name='^exp$')['exp']['dd']['current']}"
+
+
+def _cpu_model() -> str | None:
+    """The processor's model name as Linux's /proc/cpuinfo gives it; None elsewhere."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
 
 
 RECORDINGS: tuple[str, ...] = (".mp4", ".png")

@@ -98,6 +98,7 @@ def _header(results_dir: Path, figures: list[tuple[dict[str, Any], FigureSummary
              "computed from `runs.jsonl`.", "",
              f"- Budget: {_per_figure(budgets)}",
              f"- Machine: {_per_figure(machines)}",
+             f"- Processors the runs were made on: {_processors([s for _, s in figures])}",
              f"- Runs finished (methods shown): {finished} of {planned}",
              f"- Wall time: {_hours(sum(r.wall_s for r in distinct))} in total, summed over the "
              f"{len(distinct)} distinct runs (an episode that several figures share counts once)",
@@ -237,6 +238,23 @@ def _per_figure(values: dict[str, str]) -> str:
     if len(groups) == 1:
         return next(iter(groups))
     return "; ".join(f"{value} ({', '.join(names)})" for value, names in groups.items())
+
+
+def _processors(summaries: list[FigureSummary]) -> str:
+    """Each processor kind with the finished runs made on it, per figure: planning is
+    deterministic on one kind only, so a reader replanning a record must know its kind."""
+    counts: dict[str, Counter[str]] = {}
+    for summary in summaries:
+        for record in summary.runs:
+            kind = record.processor or "not recorded (runs made before records kept it)"
+            counts.setdefault(kind, Counter())[summary.figure.name] += 1
+    order = sorted(counts, key=lambda kind: (kind.startswith("not recorded"), -counts[kind].total(), kind))
+    return "; ".join(f"{kind}: {_runs_text(counts[kind].total())} ({', '.join(f'{f} {n}' for f, n in counts[kind].items())})"
+                     for kind in order)
+
+
+def _runs_text(n: int) -> str:
+    return f"{n} run" if n == 1 else f"{n} runs"
 
 
 def _machine(machine: dict[str, Any]) -> str:

@@ -96,6 +96,10 @@ class RunRecord:
     (Humanoid's fall ends the episode). None for training runs and for plan records made
     before it was kept whose episode file is not at hand: those of tasks that never end
     early ran the figure's whole planning length."""
+    processor: str | None = None
+    """The kind of processor the run was made on (`processor_kind`: its model and numpy's
+    instruction set), "A then B" where a resumed episode went on on another kind:
+    planning is deterministic on one kind only. None for records made before it was kept."""
 
     @property
     def key(self) -> tuple[str, str, int]:

@@ -36,6 +36,7 @@ import numpy as np
 from tqdm import tqdm
 
 from dexterous.catalog import entry
+from dexterous.contracts.files import processor_kind
 from dexterous.experiments.configs import FigureConfig, task_name
 from dexterous.experiments.claims import claim
 from dexterous.experiments.results import (ResultsError, RunRecord, figure_dir, open_figure_dir, read_runs, record_run,
@@ -80,7 +81,7 @@ def execute(figure: FigureConfig, spec: RunSpec, folder: str, nthread: int | Non
     summary = train(train_config(figure, spec, folder_path), folder_path / spec.path, progress=progress)
     return RunRecord(task=spec.task, method=spec.method.label, seed=spec.seed, kind=spec.method.kind,
                      env_steps=summary.steps, wall_s=time.perf_counter() - start, path=spec.path,
-                     **_evaluated(spec.task, read_evaluations(folder_path / spec.path)))
+                     processor=processor_kind(), **_evaluated(spec.task, read_evaluations(folder_path / spec.path)))
 
 
 @dataclass(frozen=True)
@@ -238,10 +239,11 @@ def _name(spec: RunSpec) -> str:
     return f"{task_name(spec.task)} {spec.method.label} seed {spec.seed}"
 
 
-def _episode_fields(demo: Demonstration) -> dict[str, int | float]:
-    """The record fields of a planned episode beyond its return: the real steps it ran and
-    its object play."""
-    return {"steps": len(demo.rewards), **_object_play(demo)}
+def _episode_fields(demo: Demonstration) -> dict[str, int | float | str]:
+    """The record fields of a planned episode beyond its return: the real steps it ran, its
+    object play and the processor kinds that planned it (where its file keeps them)."""
+    kinds = demo.meta.get("processor_kinds")
+    return {"steps": len(demo.rewards), **_object_play(demo), **({"processor": " then ".join(kinds)} if kinds else {})}
 
 
 def _object_play(demo: Demonstration) -> dict[str, int | float]:
@@ -341,11 +343,22 @@ def _restore_demonstrations(figure: FigureConfig, wave: list[RunSpec], records: 
             if (replanned.ret, replanned.env_steps) != (record.ret, record.env_steps):
                 raise ResultsError(
                     f"{_name(source)} planned again gives return {replanned.ret!r} in {replanned.env_steps} env "
-                    f"steps where its record has {record.ret!r} in {record.env_steps}: the physics or the planner "
-                    f"changed since it was recorded; retire its runs with --retire-redefined, or restore its "
-                    f"episode file from where it was planned")
+                    f"steps where its record has {record.ret!r} in {record.env_steps}: {_why_replanned_differs(record)}")
     _index_plans(figure, folder)
     return True
+
+
+def _why_replanned_differs(record: RunRecord) -> str:
+    """Why an episode planned again is not its record's, and what to do: another kind of
+    processor where the record names one, else a changed physics or planner."""
+    here = processor_kind()
+    if record.processor is not None and record.processor != here:
+        return (f"it was planned on {record.processor} and this machine is {here}, and planning is deterministic "
+                f"on one kind of processor only (numpy's float64 exp and arccos differ in the last bit between "
+                f"instruction sets); restore its episode file from where it was planned, or plan it again on "
+                f"that kind of processor")
+    return ("the physics or the planner changed since it was recorded; retire its runs with --retire-redefined, "
+            "or restore its episode file from where it was planned")
 
 
 def _check_demos_are_coming(figure: FigureConfig, specs: list[RunSpec], records: dict) -> None:

@@ -20,7 +20,7 @@ import numpy as np
 
 import dexterous
 from dexterous.catalog import canonical_id, entry
-from dexterous.contracts.files import machine, versions
+from dexterous.contracts.files import machine, processor_kind, versions
 from dexterous.demos.format import DemoError, Demonstration
 from dexterous.demos.replay import flat_observation
 from dexterous.planning.configs import TOPDMConfig, recorded_config
@@ -67,7 +67,17 @@ def check_plannable(env: gymnasium.Env) -> None:
 
 def _meta(config: TOPDMConfig, planner_name: str) -> dict[str, Any]:
     return {"planner": planner_name, "config": dataclasses.asdict(config), "versions": versions(PACKAGES), "machine": machine(),
-            "complete": False, "step_seconds": [], "env_steps": 0, "planner_rng": None}
+            "processor_kinds": [processor_kind()], "complete": False, "step_seconds": [], "env_steps": 0,
+            "planner_rng": None}
+
+
+def _note_processor_kind(meta: dict[str, Any]) -> None:
+    """Add this processor's kind to those that planned the episode's steps, where a resumed
+    episode goes on on another kind (a file that predates the list keeps not having one:
+    who planned its first steps is not known)."""
+    kinds = meta.get("processor_kinds")
+    if kinds is not None and processor_kind() not in kinds:
+        kinds.append(processor_kind())
 
 
 def plan_episode(env_id: str, config: TOPDMConfig, seed: int, path: str | Path, planner_name: str = "topdm",
@@ -94,6 +104,7 @@ def plan_episode(env_id: str, config: TOPDMConfig, seed: int, path: str | Path, 
         check_same_run(demo, path, env_id, seed, config, planner_name)
         if demo.complete:
             return demo
+        _note_processor_kind(demo.meta)
         unwrapped.restore(demo.snapshot(demo.num_steps))
         rng = np.random.default_rng()
         rng.bit_generator.state = demo.meta["planner_rng"]
