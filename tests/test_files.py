@@ -71,7 +71,7 @@ def test_the_processor_kind_changes_with_the_instruction_set_numpy_computes_exp_
     leave its instruction set for exp is another kind on the same processor."""
     from numpy.lib.introspect import opt_func_info
 
-    target = opt_func_info(func_name="^exp$")["exp"]["dd"]["current"]
+    target = opt_func_info(func_name="^exp$").get("exp", {}).get("dd", {}).get("current", "baseline")
     if target.startswith("baseline"):
         pytest.skip(f"numpy computes float64 exp on its baseline here ({target}), which cannot be disabled")
     here = processor_kind()

@@ -93,7 +93,8 @@ def processor_kind() -> str:
     from numpy.lib.introspect import opt_func_info
 
     model = _cpu_model() or platform.processor() or platform.machine()
-    return f"{model}, numpy {opt_func_info(func_name='^exp$')['exp']['dd']['current']}"
+    target = opt_func_info(func_name="^exp$").get("exp", {}).get("dd", {}).get("current", "without dispatch")
+    return f"{model}, numpy {target}"
 
 
 def _cpu_model() -> str | None:
