@@ -90,6 +90,18 @@ def test_a_cell_counts_its_successes_and_their_interval(results):
     assert summary.cell(BLOCK, "HER new").successes == 1
 
 
+def test_a_trained_cell_counts_its_successes_over_its_evaluation_episodes():
+    """A trained run's final_success is its last evaluation's rate: at the cpu budget 10
+    episodes each, so rates 0.4 and 0.1 are 5 successes of 20 episodes, not 0 of 2 runs."""
+    figure = figure_config("fig2", "cpu")
+    her = [RunRecord(BLOCK, "HER new", seed, "her", 1.0, rate, env_steps=100, wall_s=1.0, path=f"train/{seed}")
+           for seed, rate in ((0, 0.4), (1, 0.1))]
+    cell = summarize(figure, her).cell(BLOCK, "HER new")
+    assert (cell.successes, cell.trials, cell.success) == (5, 20, 0.25)
+    assert cell.success_interval == wilson_interval(5, 20)
+    assert cell.success_count() == "5/20 evaluation episodes"
+
+
 @pytest.mark.parametrize("text, metric, level", [
     ("≈83% success", "final_success", PaperLevel(83.0, "about")),
     ("≤15% success", "final_success", PaperLevel(15.0, "at most")),

@@ -35,6 +35,8 @@ from dexterous.experiments.configs import FigureConfig, seeds_text, task_name
 from dexterous.experiments.summary import FigureSummary, MethodSummary, PaperLevel, load_summary
 
 _COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:olive")
+NONE_FINISHED = "none finished"
+"""A bar's label where no run of its cell has finished (a bar of height 0 is a measured 0)."""
 _METRIC_LABELS = {"final_success": "final-step success rate (%)", "return": "mean return per episode"}
 
 
@@ -73,7 +75,8 @@ def _colours(summary: FigureSummary) -> dict[str, str]:
 
 
 def _bars(summary: FigureSummary) -> Figure:
-    """One panel per metric; per task a group of bars, one per method; 0/K where nothing finished."""
+    """One panel per metric; per task a group of bars, one per method; `NONE_FINISHED` where
+    nothing finished."""
     figure = summary.figure
     colours = _colours(summary)
     labels = list(colours)
@@ -92,10 +95,12 @@ def _bars(summary: FigureSummary) -> Figure:
                    capsize=2, error_kw={"alpha": 0.5} if metric == "final_success" else None)
             for xi, cell in zip(xs, cells):
                 if cell.finished == 0:
-                    ax.text(xi, 0, f"0/{cell.planned}", rotation=90, ha="center", va="bottom", fontsize=7)
+                    ax.text(xi, 0, NONE_FINISHED, rotation=90, ha="center", va="bottom", fontsize=7)
                 elif metric == "final_success" and cell.success is not None:
-                    # a 0% bar has no height: the label shows it was measured, and on how many seeds
-                    ax.text(xi, 100 * cell.success, f"{100 * cell.success:.0f}%\n{cell.finished}/{cell.planned}",
+                    # a 0% bar has no height: the label shows it was measured, and on how many
+                    # episodes (successes of trials, as the tables give it: "100% 3/5" would read
+                    # as a contradiction where 3 of 5 seeds have finished)
+                    ax.text(xi, 100 * cell.success, f"{100 * cell.success:.0f}%\n{cell.success_count(' ep.')}",
                             ha="center", va="bottom", fontsize=6)
             _mark_paper_levels(ax, xs, width, [c.paper_level(metric) for c in cells])
         ax.set_xticks(x, [task_name(t) for t in figure.tasks], rotation=15 if len(figure.tasks) > 2 else 0)

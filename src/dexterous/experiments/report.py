@@ -167,7 +167,7 @@ def _row(cell: MethodSummary) -> tuple[str, ...]:
     success = "–"
     if cell.success_interval is not None:
         low, high = cell.success_interval
-        success = f"{100 * cell.success:.0f}% ({cell.successes}/{cell.finished}; {100 * low:.0f}–{100 * high:.0f}%)"
+        success = f"{100 * cell.success:.0f}% ({cell.success_count()}; {100 * low:.0f}–{100 * high:.0f}%)"
     returns = ("–" if cell.mean_return is None else
                f"{_signed(cell.mean_return)}, {_signed(cell.median_return)} "
                f"({_signed(cell.min_return)} to {_signed(cell.max_return)})")

@@ -20,7 +20,7 @@ import numpy as np
 from dexterous.contracts.configs import from_json
 from dexterous.experiments.configs import FigureConfig, Method
 from dexterous.experiments.results import ResultsError, RunRecord, read_manifest, read_runs, with_added_fields
-from dexterous.experiments.runs import RunSpec, episode_key, planner_config
+from dexterous.experiments.runs import RunSpec, episode_key, planner_config, train_config
 from dexterous.rl.bands import Band, band
 
 
@@ -39,7 +39,12 @@ class MethodSummary:
     success: float | None
     """Mean final_success over finished runs; None without finished runs or without a success."""
     successes: int | None
-    """How many finished runs succeeded at their final step; None where success is."""
+    """Planning methods: how many finished episodes succeeded at their final step. Training
+    methods: how many of their last evaluations' episodes did (each run's success rate times
+    its evaluation episodes). None where success is."""
+    trials: int | None
+    """What successes counts out of: finished episodes, or the trained runs' last evaluation
+    episodes in all; None where success is."""
     mean_return: float | None
     """Mean return over finished runs; None without finished runs."""
     median_return: float | None
@@ -89,12 +94,19 @@ class MethodSummary:
             return None
         return float(np.mean([r.env_steps / _steps_run(r, self.steps) for r in self.runs]))
 
+    def success_count(self, episodes: str = " evaluation episodes") -> str | None:
+        """successes of trials: "2/3" finished episodes, or "4/10" and `episodes` for the
+        evaluation episodes of trained runs; None where success is."""
+        if self.successes is None:
+            return None
+        return f"{self.successes}/{self.trials}" + ("" if self.method.kind == "plan" else episodes)
+
     @property
     def success_interval(self) -> tuple[float, float] | None:
         """95% Wilson interval of the success rate over the finished runs; None where success is."""
-        if self.successes is None:
+        if self.successes is None or self.trials is None:
             return None
-        return wilson_interval(self.successes, sum(r.final_success is not None for r in self.runs))
+        return wilson_interval(self.successes, self.trials)
 
 
 @dataclass(frozen=True)
@@ -275,6 +287,17 @@ def distinct_runs(summaries: Iterable[FigureSummary]) -> list[RunRecord]:
     return list(distinct.values())
 
 
+def _success_counts(figure: FigureConfig, task: str, method: Method, rates: list[float]) -> dict[str, int | None]:
+    """successes and trials of a cell from its runs' final_success: a planned episode's is 0
+    or 1, one trial; a trained run's is its last evaluation's success rate over the budget's
+    evaluation episodes, each a trial (an interval over runs would take a rate of 0.4 for a
+    failure)."""
+    if not rates:
+        return {"successes": None, "trials": None}
+    episodes = 1 if method.kind == "plan" else train_config(figure, RunSpec(task, method, 0), Path()).eval_episodes
+    return {"successes": int(round(sum(rates) * episodes)), "trials": len(rates) * episodes}
+
+
 def load_summary(figure_dir: str | Path) -> tuple[dict[str, Any], FigureSummary]:
     """A figure folder's manifest and summary (ResultsError names a folder that is not one)."""
     manifest = read_manifest(figure_dir)
@@ -291,7 +314,7 @@ def _cell(figure: FigureConfig, task: str, method: Method, runs: list[RunRecord]
     return MethodSummary(
         task=task, method=method, planned=figure.n_seeds, runs=tuple(runs),
         success=float(np.mean(successes)) if successes else None,
-        successes=int(np.sum(successes)) if successes else None,
+        **_success_counts(figure, task, method, successes),
         mean_return=float(np.mean(returns)) if runs else None,
         median_return=float(np.median(returns)) if runs else None,
         min_return=min(returns) if runs else None, max_return=max(returns) if runs else None,
