@@ -241,6 +241,14 @@ def test_report_says_which_tasks_a_figure_plans_for_fewer_steps(results):
     assert "Planned for" not in whole.split("## fig3")[0]  # fig2 plans whole episodes
 
 
+def test_report_says_how_long_the_trained_methods_train_and_what_their_numbers_are_read_from(results):
+    text = write_report(results).read_text()
+    # the smoke budget: 160 steps, one evaluation episode
+    assert ("Trained for 160 environment steps per run, the table's numbers from each run's last evaluation "
+            "(1 episode): HER; HER new.") in text.split("## fig2")[1].split("## ")[0]
+    assert (": TD3; TD3 + demos; TD3 + TOPDM+ demos, in-play reward.\n") in text.split("## fig5")[1].split("## ")[0]
+
+
 def test_report_says_no_success_is_measured_where_a_task_has_none(results):
     make_figure(results, "efficiency", [plan("dexterous/EggHandOver-v1", "TOPDM+ 1/33", 0, 20.0, 1.0)])
     assert "Planned for 100 steps: PenSpin." in write_report(results).read_text()

@@ -17,6 +17,7 @@ from dexterous.catalog import entry
 from dexterous.experiments.configs import FIGURES, FigureConfig, seeds_text, task_name
 from dexterous.experiments.plots import draw_figure
 from dexterous.experiments.results import MANIFEST, RETIRED, RUNS, ResultsError, figure_dirs, read_retired
+from dexterous.experiments.runs import RunSpec, train_config
 from dexterous.experiments.summary import FigureSummary, MethodSummary, distinct_runs, load_summary, pairings
 
 TABLE_HEADER = ("task", "method", "seeds finished", "final-step success (95% Wilson interval)",
@@ -127,7 +128,7 @@ def _section(summary: FigureSummary, png: str, svg: str, videos: list[str]) -> l
     lines = [f"## {figure.name}: {figure.title}", "",
              f"Budget {figure.budget.name!r}, {seeds_text(figure.n_seeds)} per task and method: "
              f"{summary.finished}/{summary.planned} runs finished, {_hours(summary.wall_s)}, "
-             f"{summary.env_steps:,} environment steps.", "", *_plan_steps_line(figure),
+             f"{summary.env_steps:,} environment steps.", "", *_plan_steps_line(figure), *_training_line(figure),
              f"![{figure.name}]({png})", "", f"[SVG]({svg})", "",
              *_video_line(videos),
              "| " + " | ".join(TABLE_HEADER) + " |", "|" + "---|" * len(TABLE_HEADER)]
@@ -214,6 +215,20 @@ def _plan_steps_line(figure: FigureConfig) -> list[str]:
         lengths = sorted({entry(task).episode_steps for task in figure.plan_steps})
         lines.append(f"{', '.join(trained)}: trained and evaluated on the environments' whole episodes "
                      f"({', '.join(map(str, lengths))} steps), final-step success at their last step.")
+    return lines + ([""] if lines else [])
+
+
+def _training_line(figure: FigureConfig) -> list[str]:
+    """How long the figure's trained methods train at its budget and what their numbers are
+    read from, so a trained cell is read beside the planners for what it is."""
+    budgets: dict[tuple[int, int], list[str]] = {}
+    for method in figure.methods:
+        if method.kind != "plan" and method.shown:
+            config = train_config(figure, RunSpec(figure.tasks[0], method, 0), Path())
+            budgets.setdefault((config.steps, config.eval_episodes), []).append(method.label)
+    lines = [f"Trained for {steps:,} environment steps per run, the table's numbers from each run's last evaluation "
+             f"({episodes} episode{'s' if episodes != 1 else ''}): {'; '.join(labels)}."
+             for (steps, episodes), labels in budgets.items()]
     return lines + ([""] if lines else [])
 
 
