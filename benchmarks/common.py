@@ -20,20 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
+from dexterous.contracts.files import cpu_model
+
 RESULTS = Path(__file__).parent / "results"
 
 
 def machine() -> dict:
     """What the figures were measured on."""
-    cpu = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+    return {"cpu": cpu_model(), "cores": os.cpu_count(), "python": platform.python_version(),
             "mujoco": version("mujoco"), "numpy": version("numpy"), "platform": platform.platform()}
 
 

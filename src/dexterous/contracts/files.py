@@ -92,13 +92,12 @@ def processor_kind() -> str:
     """
     from numpy.lib.introspect import opt_func_info
 
-    model = _cpu_model() or platform.processor() or platform.machine()
     target = opt_func_info(func_name="^exp$").get("exp", {}).get("dd", {}).get("current", "without dispatch")
-    return f"{model}, numpy {target}"
+    return f"{cpu_model()}, numpy {target}"
 
 
-def _cpu_model() -> str | None:
-    """The processor's model name as Linux's /proc/cpuinfo gives it; None elsewhere."""
+def cpu_model() -> str:
+    """The processor's model name as Linux's /proc/cpuinfo gives it, else what `platform` knows."""
     try:
         with open("/proc/cpuinfo") as cpuinfo:
             for line in cpuinfo:
@@ -106,7 +105,7 @@ def _cpu_model() -> str | None:
                     return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return None
+    return platform.processor() or platform.machine()
 
 
 RECORDINGS: tuple[str, ...] = (".mp4", ".png")
