@@ -264,8 +264,8 @@ def _processors(summaries: list[FigureSummary]) -> str:
             kind = record.processor or "not recorded (runs made before records kept it)"
             counts.setdefault(kind, Counter())[summary.figure.name] += 1
     order = sorted(counts, key=lambda kind: (kind.startswith("not recorded"), -counts[kind].total(), kind))
-    return "; ".join(f"{kind}: {_runs_text(counts[kind].total())} ({', '.join(f'{f} {n}' for f, n in counts[kind].items())})"
-                     for kind in order)
+    return "; ".join(f"{kind}: {_runs_text(counts[kind].total())} "
+                     f"({', '.join(f'{figure} {n}' for figure, n in counts[kind].items())})" for kind in order)
 
 
 def _runs_text(n: int) -> str:

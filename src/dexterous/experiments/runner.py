@@ -343,7 +343,8 @@ def _restore_demonstrations(figure: FigureConfig, wave: list[RunSpec], records: 
             if (replanned.ret, replanned.env_steps) != (record.ret, record.env_steps):
                 raise ResultsError(
                     f"{_name(source)} planned again gives return {replanned.ret!r} in {replanned.env_steps} env "
-                    f"steps where its record has {record.ret!r} in {record.env_steps}: {_why_replanned_differs(record)}")
+                    f"steps where its record has {record.ret!r} in {record.env_steps}: "
+                    f"{_why_replanned_differs(record)}")
     _index_plans(figure, folder)
     return True
 

@@ -103,7 +103,7 @@ class MethodSummary:
 
     @property
     def success_interval(self) -> tuple[float, float] | None:
-        """95% Wilson interval of the success rate over the finished runs; None where success is."""
+        """95% Wilson interval of the success rate over its trials (`trials`); None where success is."""
         if self.successes is None or self.trials is None:
             return None
         return wilson_interval(self.successes, self.trials)
