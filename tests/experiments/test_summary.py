@@ -9,7 +9,7 @@ import pytest
 from dexterous.experiments.configs import figure_config
 from dexterous.experiments.results import ResultsError, RunRecord
 from dexterous.experiments.configs import task_name
-from dexterous.experiments.summary import (PaperLevel, figure_from_json, load_summary, paper_level, summarize,
+from dexterous.experiments.summary import (PaperLevel, figure_from_json, load_summary, pairings, paper_level, summarize,
                                            wilson_interval)
 
 BLOCK = "dexterous/HandManipulateBlockFull-v1"
@@ -113,3 +113,14 @@ def test_a_trained_cell_counts_its_successes_over_its_evaluation_episodes():
     (None, "final_success", None)])
 def test_the_papers_number_is_read_from_the_text_the_report_quotes(text, metric, level):
     assert paper_level(text, metric) == level
+
+
+def test_topdm_plus_is_paired_with_paper_topdm_beside_a_trained_method():
+    """fig3 also has HER new, a trained method (whose planner field is unused): TOPDM+ still
+    has one paper-TOPDM twin per task."""
+    egg = "dexterous/EggHandOver-v1"
+    records = [RunRecord(egg, label, 0, kind, ret, success, env_steps=100, wall_s=1.0, path=f"{kind}/{label}")
+               for label, kind, ret, success in (("TOPDM", "plan", 10.0, 0.0), ("TOPDM+", "plan", 12.5, 1.0),
+                                                 ("HER new", "her", 0.1, 0.0))]
+    (pair,) = [p for p in pairings(summarize(figure_config("fig3", "cpu"), records)) if p.task == egg]
+    assert (pair.paper.method.label, pair.seeds, pair.return_differences, pair.successes) == ("TOPDM", (0,), (2.5,), (1, 0))

@@ -180,8 +180,8 @@ def pairings(summary: FigureSummary) -> list[Pairing]:
     for ours in summary.cells:
         if ours.method.planner != "topdm+":
             continue
-        twins = [c for c in summary.cells if c.task == ours.task and c.method.planner == "topdm"
-                 and c.method.paper_fraction == ours.method.paper_fraction]
+        twins = [c for c in summary.cells if c.task == ours.task and c.method.kind == "plan"
+                 and c.method.planner == "topdm" and c.method.paper_fraction == ours.method.paper_fraction]
         if len(twins) != 1:
             continue
         paper = twins[0]
