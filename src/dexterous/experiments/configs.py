@@ -207,9 +207,9 @@ def task_name(env_id: str) -> str:
     return re.sub(r"-v\d+$", "", env_id.rsplit("/", 1)[-1])
 
 
-def seeds_text(n: int) -> str:
-    """"1 seed", "5 seeds": for titles and reports."""
-    return f"{n} seed{'s' if n != 1 else ''}"
+def counted(n: int, noun: str) -> str:
+    """"1 seed", "5 seeds", "10 episodes": a count and its noun, for titles and reports."""
+    return f"{n} {noun}{'s' if n != 1 else ''}"
 
 
 TOPDM = Method("TOPDM", "plan", "topdm")

@@ -31,7 +31,7 @@ from matplotlib.figure import Figure
 from matplotlib.text import Annotation
 from matplotlib.ticker import EngFormatter, LogLocator, NullFormatter
 
-from dexterous.experiments.configs import FigureConfig, seeds_text, task_name
+from dexterous.experiments.configs import FigureConfig, counted, task_name
 from dexterous.experiments.summary import FigureSummary, MethodSummary, PaperLevel, load_summary
 
 _COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:olive")
@@ -64,7 +64,7 @@ def _drawer(summary: FigureSummary) -> Callable[[FigureSummary], Figure]:
 
 def _title(summary: FigureSummary) -> str:
     figure = summary.figure
-    return (f"{figure.name}: {figure.title}\nbudget {figure.budget.name!r}, {seeds_text(figure.n_seeds)} per task "
+    return (f"{figure.name}: {figure.title}\nbudget {figure.budget.name!r}, {counted(figure.n_seeds, 'seed')} per task "
             f"and method; {summary.finished}/{summary.planned} runs finished")
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dexterous.catalog import entry
-from dexterous.experiments.configs import FIGURES, FigureConfig, seeds_text, task_name
+from dexterous.experiments.configs import FIGURES, FigureConfig, counted, task_name
 from dexterous.experiments.plots import draw_figure
 from dexterous.experiments.results import MANIFEST, RETIRED, RUNS, ResultsError, figure_dirs, read_retired
 from dexterous.experiments.runs import RunSpec, train_config
@@ -126,7 +126,7 @@ def _retired_line(folder: Path) -> list[str]:
 def _section(summary: FigureSummary, png: str, svg: str, videos: list[str]) -> list[str]:
     figure = summary.figure
     lines = [f"## {figure.name}: {figure.title}", "",
-             f"Budget {figure.budget.name!r}, {seeds_text(figure.n_seeds)} per task and method: "
+             f"Budget {figure.budget.name!r}, {counted(figure.n_seeds, 'seed')} per task and method: "
              f"{summary.finished}/{summary.planned} runs finished, {_hours(summary.wall_s)}, "
              f"{summary.env_steps:,} environment steps.", "", *_plan_steps_line(figure), *_training_line(figure),
              f"![{figure.name}]({png})", "", f"[SVG]({svg})", "",
@@ -227,7 +227,7 @@ def _training_line(figure: FigureConfig) -> list[str]:
             config = train_config(figure, RunSpec(figure.tasks[0], method, 0), Path())
             budgets.setdefault((config.steps, config.eval_episodes), []).append(method.label)
     lines = [f"Trained for {steps:,} environment steps per run, the table's numbers from each run's last evaluation "
-             f"({episodes} episode{'s' if episodes != 1 else ''}): {'; '.join(labels)}."
+             f"({counted(episodes, 'episode')}): {'; '.join(labels)}."
              for (steps, episodes), labels in budgets.items()]
     return lines + ([""] if lines else [])
 
@@ -264,12 +264,9 @@ def _processors(summaries: list[FigureSummary]) -> str:
             kind = record.processor or "not recorded (runs made before records kept it)"
             counts.setdefault(kind, Counter())[summary.figure.name] += 1
     order = sorted(counts, key=lambda kind: (kind.startswith("not recorded"), -counts[kind].total(), kind))
-    return "; ".join(f"{kind}: {_runs_text(counts[kind].total())} "
+    return "; ".join(f"{kind}: {counted(counts[kind].total(), 'run')} "
                      f"({', '.join(f'{figure} {n}' for figure, n in counts[kind].items())})" for kind in order)
 
-
-def _runs_text(n: int) -> str:
-    return f"{n} run" if n == 1 else f"{n} runs"
 
 
 def _machine(machine: dict[str, Any]) -> str:

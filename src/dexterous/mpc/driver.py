@@ -66,8 +66,9 @@ def check_plannable(env: gymnasium.Env) -> None:
 
 
 def _meta(config: TOPDMConfig, planner_name: str) -> dict[str, Any]:
-    return {"planner": planner_name, "config": dataclasses.asdict(config), "versions": versions(PACKAGES), "machine": machine(),
-            "processor_kinds": [processor_kind()], "complete": False, "step_seconds": [], "env_steps": 0,
+    here = machine()
+    return {"planner": planner_name, "config": dataclasses.asdict(config), "versions": versions(PACKAGES), "machine": here,
+            "processor_kinds": [here["processor_kind"]], "complete": False, "step_seconds": [], "env_steps": 0,
             "planner_rng": None}
 
 
@@ -75,9 +76,9 @@ def _note_processor_kind(meta: dict[str, Any]) -> None:
     """Add this processor's kind to those that planned the episode's steps, where a resumed
     episode goes on on another kind (a file that predates the list keeps not having one:
     who planned its first steps is not known)."""
-    kinds = meta.get("processor_kinds")
-    if kinds is not None and processor_kind() not in kinds:
-        kinds.append(processor_kind())
+    kinds, here = meta.get("processor_kinds"), processor_kind()
+    if kinds is not None and here not in kinds:
+        kinds.append(here)
 
 
 def plan_episode(env_id: str, config: TOPDMConfig, seed: int, path: str | Path, planner_name: str = "topdm",
