@@ -208,6 +208,43 @@ def test_a_td3_record_holds_its_last_evaluations_object_play(tmp_path):
     assert read_runs(summary.folder) == [other]
 
 
+def test_an_her_record_holds_its_play_and_final_pose_and_an_older_one_gets_them_from_its_policy(tmp_path):
+    from dexterous.experiments.results import write_runs
+    from dexterous.rl import read_evaluations
+
+    her_only = dataclasses.replace(SMALL, methods=(HER_NEW,))
+    summary = reproduce(her_only, tmp_path, parallel=False, progress=False)
+    (record,) = read_runs(summary.folder)
+    last = read_evaluations(summary.folder / record.path)[-1]
+    assert (record.in_hand, record.turns) == (last["mean_in_play_steps"], last["mean_turns"])
+    assert (record.final_pos_error, record.final_rot_error) == (last["median_final_pos_error"],
+                                                                last["median_final_rot_error"])
+    assert 0 <= record.in_hand <= 75 and record.final_pos_error > 0
+
+    evaluations = summary.folder / record.path / "evaluations.jsonl"
+    kept = evaluations.read_text()
+    older_fields = ("steps", "time", "success_rate", "mean_return", "returns")  # as HER evaluated before
+    evaluations.write_text("".join(json.dumps({k: e[k] for k in older_fields}) + "\n"
+                                   for e in map(json.loads, kept.splitlines())))
+    older = dataclasses.replace(record, in_hand=None, turns=None, final_pos_error=None, final_rot_error=None,
+                                curve={k: record.curve[k] for k in ("steps", "success_rate", "mean_return")})
+    write_runs(summary.folder, [older])
+    history = evaluations.read_text()
+    reproduce(her_only, tmp_path, parallel=False, progress=False)  # the latest policy evaluated again
+    filled = read_runs(summary.folder)[0]
+    assert filled == dataclasses.replace(record, curve={**record.curve, **{  # earlier evaluations: not made again
+        name: [None] * (len(record.curve["steps"]) - 1) + record.curve[name][-1:]
+        for name in ("mean_in_play_steps", "mean_turns")}})
+    assert evaluations.read_text() == history  # the run's own history is left as it was
+
+    lines = evaluations.read_text().splitlines()
+    tampered = {**json.loads(lines[-1]), "returns": [r + 1.0 for r in json.loads(lines[-1])["returns"]]}
+    evaluations.write_text("\n".join([*lines[:-1], json.dumps(tampered)]) + "\n")  # not this policy's returns
+    write_runs(summary.folder, [older])
+    reproduce(her_only, tmp_path, parallel=False, progress=False)
+    assert read_runs(summary.folder) == [older]
+
+
 def test_fig3_and_fig4_plan_the_two_hand_tasks_for_the_originals_50_steps():
     from dexterous.experiments.runs import RunSpec, planner_config
 

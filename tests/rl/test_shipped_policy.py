@@ -9,7 +9,7 @@ import torch as th
 
 from dexterous.rl import evaluate_run, load_policy
 from dexterous.rl.episodes import run_episode
-from dexterous.rl.td3 import EVAL_SEED
+from dexterous.rl.episodes import EVAL_SEED
 
 SHIPPED = Path(__file__).parents[2] / "data" / "policies" / "pen_spin"
 

@@ -258,6 +258,19 @@ def test_her_trains_on_the_sparse_twin_and_is_evaluated_on_the_dense_task(tmp_pa
     assert policy.recipe.env_id == "dexterous/HandManipulateBlockFull-v1"
     assert policy.model.random_action_prob == 0.0
     assert HERConfig().random_action_prob == 0.3
+    # the object's play and final pose, as the planners' episodes are reported: of the
+    # episode the latest policy plays from the evaluation start
+    from dexterous.rl.episodes import EVAL_SEED, run_episode
+
+    env = policy.recipe.make_eval_env()
+    episode = run_episode(env, policy, EVAL_SEED, probe=lambda e: e.unwrapped.object_lost_now())
+    pos, rot = env.unwrapped.goal_errors()
+    last = records[-1]
+    assert last["returns"] == [float(episode.rewards.sum())]
+    assert last["in_play_steps"] == [75 - sum(episode.probes[1:])] and len(last["turns"]) == 1
+    assert (last["final_pos_errors"], last["final_rot_errors"]) == ([pos], [rot])
+    assert (last["median_final_pos_error"], last["median_final_rot_error"]) == (pos, rot)
+    assert last["success_rate"] == float(pos < 0.01 and rot < 0.1)
 
 
 def test_her_learns_in_the_baselines_rounds_with_the_targets_moved_once_per_round(tmp_path):

@@ -235,8 +235,8 @@ def test_only_the_training_env_of_a_lost_object_config_has_the_in_play_reward(de
 
 
 def test_an_in_play_run_is_evaluated_on_its_training_reward_beside_the_papers_with_turns_and_picks_its_best_by_it():
-    from dexterous.rl.episodes import run_episode
-    from dexterous.rl.td3 import EVAL_SEED, TD3Recipe
+    from dexterous.rl.episodes import EVAL_SEED, run_episode
+    from dexterous.rl.td3 import TD3Recipe
 
     recipe = TD3Recipe(TD3Config(eval_episodes=1, lost_object=True, lost_penalty=3.0))
     throw = lambda obs: np.ones(20, dtype=np.float32)  # noqa: E731 (flicks the pen out at step 4)

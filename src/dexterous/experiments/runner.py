@@ -260,9 +260,14 @@ def _object_play(demo: Demonstration) -> dict[str, int | float]:
 
 def _lacks_episode_fields(record: RunRecord) -> bool:
     """Whether a plan record was made before some of `_episode_fields`' fields were kept."""
+    return record.steps is None or _lacks_play(record)
+
+
+def _lacks_play(record: RunRecord) -> bool:
+    """Whether a record on a task with an object was made before its object's play (steps in
+    hand, turns) or, on goal tasks, its final pose was kept."""
     task = entry(record.task)
-    return record.steps is None or (task.has_object and (
-        record.in_hand is None or (task.has_success and record.final_pos_error is None)))
+    return task.has_object and (record.in_hand is None or (task.has_success and record.final_pos_error is None))
 
 
 _CURVE_METRICS = ("mean_return", "success_rate", "mean_in_play_steps", "mean_turns")
@@ -280,8 +285,17 @@ def _evaluated(task: str, evaluations: list[dict]) -> dict:
                 for name in _CURVE_METRICS if name in last}}
     play = ({"in_hand": last["mean_in_play_steps"], "turns": last["mean_turns"]}
             if entry(task).has_object and "mean_turns" in last else {})
+    pose = ({"final_pos_error": last["median_final_pos_error"], "final_rot_error": last["median_final_rot_error"]}
+            if "median_final_pos_error" in last else {})
     return {"ret": curve["mean_return"][-1], "final_success": curve.get("success_rate", [None])[-1],
-            "curve": curve, **play}
+            "curve": curve, **play, **pose}
+
+
+def _lacks_evaluation_fields(task: str, evaluation: dict) -> bool:
+    """Whether a training run's evaluation was made before `evaluate_play` kept the object's
+    play (or, on goal tasks, the final pose)."""
+    return entry(task).has_object and ("mean_turns" not in evaluation or (
+        entry(task).has_success and "median_final_pos_error" not in evaluation))
 
 
 def _fill_from_run_files(folder: Path) -> None:
@@ -289,10 +303,12 @@ def _fill_from_run_files(folder: Path) -> None:
     run's files where these are at hand (neither plans nor training runs are committed,
     records are) and are the recorded run. Plans: `_episode_fields`, from the recorded
     episode (the same environment, seed, return and env steps). Training on a task with an
-    object: the curves and object play of `_evaluated`, from evaluations that end at the
-    recorded step and return."""
+    object: the curves, object play and final pose of `_evaluated`, from evaluations that end
+    at the recorded step and return; where the last one predates what `evaluate_play` keeps,
+    from that evaluation made again with the run's latest policy (`evaluated_again`: only
+    where it is the evaluated policy, bit for bit)."""
     from dexterous.demos import DemoError, Demonstration
-    from dexterous.rl import read_evaluations
+    from dexterous.rl import evaluated_again, read_evaluations
 
     for record in read_runs(folder):
         path = folder / record.path
@@ -311,6 +327,8 @@ def _fill_from_run_files(folder: Path) -> None:
             continue
         evaluations = read_evaluations(path)
         if evaluations and (evaluations[-1]["steps"], evaluations[-1]["mean_return"]) == (record.env_steps, record.ret):
+            if _lacks_play(record) and _lacks_evaluation_fields(record.task, evaluations[-1]):
+                evaluations[-1] = evaluated_again(path, evaluations[-1]) or evaluations[-1]
             filled = dataclasses.replace(record, **_evaluated(record.task, evaluations))
             if filled != record:
                 record_run(folder, filled)

@@ -18,8 +18,9 @@ from dexterous.rl.configs import CONFIGS, HERConfig, OffPolicyConfig, TD3Config
 
 _LAZY = {
     "plot_runs": "curves",
-    **dict.fromkeys(["SpinReport", "body_x_turns", "evaluate_run"], "evaluate"),
-    **dict.fromkeys(["TrainedPolicy", "export_policy", "load_policy"], "policies"),
+    **dict.fromkeys(["SpinReport", "evaluate_run"], "evaluate"),
+    **dict.fromkeys(["EVAL_SEED", "body_x_turns", "evaluate_play"], "episodes"),
+    **dict.fromkeys(["TrainedPolicy", "evaluated_again", "export_policy", "load_policy"], "policies"),
     **dict.fromkeys(["TrainSummary", "read_config", "read_evaluations", "train"], "runs"),
     **dict.fromkeys(["ActionCoupling", "DemoRestarts", "Float32Observation", "InPlayReward", "RestartState"], "wrappers"),
 }

@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from dexterous.demos.play import body_x_turns, object_quat_index, spin_windows
+from dexterous.demos.play import spin_windows
 from dexterous.progress import progress_bar
-from dexterous.rl.episodes import run_episode
+from dexterous.rl.episodes import episode_turns, lost_steps, object_probe, run_episode
 from dexterous.rl.policies import load_policy
 from dexterous.video import frame_writer
 
@@ -87,7 +87,7 @@ def evaluate_run(run_dir: str | Path, episodes: int = 10, steps: int = 1000, see
     policy = load_policy(run_dir)
     render = {"render_mode": "rgb_array", "width": width, "height": height} if video else {}
     env = policy.recipe.make_eval_env(**render)
-    quat = object_quat_index(env)
+    watch = object_probe(env)
     results = []
     for i in progress_bar(range(episodes), desc=f"evaluate {Path(run_dir).name}", unit="episode", disable=not progress):
         recording = video is not None and i == 0
@@ -95,11 +95,11 @@ def evaluate_run(run_dir: str | Path, episodes: int = 10, steps: int = 1000, see
             def probe(e):
                 if writer is not None:
                     writer.append_data(e.render())
-                return e.unwrapped.data.qpos[quat].copy(), e.unwrapped.object_lost_now()
+                return watch(e)
 
             episode = run_episode(env, policy, seed + i, steps, probe)
         quats = np.array([q for q, _ in episode.probes])
-        returns, in_hand, turns = spin_windows(episode.rewards, quats, np.array([l for _, l in episode.probes[1:]]))
-        results.append(SpinEpisode(seed + i, returns, float(body_x_turns(quats)[-1]), in_hand, turns))
+        returns, in_hand, turns = spin_windows(episode.rewards, quats, lost_steps(episode))
+        results.append(SpinEpisode(seed + i, returns, episode_turns(episode), in_hand, turns))
     env.close()
     return SpinReport(str(run_dir), steps, results)

@@ -22,8 +22,8 @@ from stable_baselines3.her import HerReplayBuffer
 import dexterous
 from dexterous.catalog import ENTRIES, entry
 from dexterous.rl.configs import HERConfig
-from dexterous.rl.episodes import Policy, run_episode
-from dexterous.rl.td3 import EVAL_SEED, td3_kwargs
+from dexterous.rl.episodes import Policy, evaluate_play
+from dexterous.rl.td3 import td3_kwargs
 from dexterous.rl.wrappers import Float32Observation
 
 
@@ -112,10 +112,9 @@ class HERRecipe:
             **td3_kwargs(config, env.action_space.shape[0]))
 
     def evaluate(self, policy: Policy) -> dict[str, Any]:
-        """Final-step success rate and mean dense return over eval_episodes episodes."""
+        """Over eval_episodes episodes: the final-step success rate, the dense return and the
+        object's play (`evaluate_play`), as the planners' episodes are reported."""
         if self._eval_env is None:
             self._eval_env = self.make_eval_env()
-        episodes = [run_episode(self._eval_env, policy, EVAL_SEED + i) for i in range(self.config.eval_episodes)]
-        returns = [float(e.rewards.sum()) for e in episodes]
-        return {"success_rate": float(np.mean([e.final_info["is_success"] for e in episodes])),
-                "mean_return": float(np.mean(returns)), "returns": returns}
+        episodes, record = evaluate_play(self._eval_env, policy, self.config.eval_episodes)
+        return {"success_rate": float(np.mean([e.final_info["is_success"] for e in episodes])), **record}

@@ -15,6 +15,7 @@ import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from stable_baselines3 import TD3
@@ -61,6 +62,20 @@ def load_policy(path: str | Path) -> TrainedPolicy:
     normalizer.training = False
     model = recipe.model_class.load(folder / "model.zip", env=normalizer, device="cpu", buffer_size=1)
     return TrainedPolicy(config, recipe, model, normalizer)
+
+
+def evaluated_again(run_dir: str | Path, evaluation: dict[str, Any]) -> dict[str, Any] | None:
+    """A run's evaluation made again with today's evaluation, which records more (the object's
+    play, the final pose): only where the run's latest checkpoint holds the policy that
+    `evaluation` evaluated (the same step) and evaluating it again gives the same returns bit
+    for bit (evaluations are deterministic on one kind of processor). None otherwise: then
+    nothing of it can be told apart from another policy's, so nothing is taken."""
+    checkpoint = latest_checkpoint(run_dir)
+    if checkpoint is None or read_state(checkpoint)["steps"] != evaluation["steps"]:
+        return None
+    policy = load_policy(run_dir)
+    again = policy.recipe.evaluate(policy)
+    return {**evaluation, **again} if again["returns"] == evaluation.get("returns") else None
 
 
 def export_policy(run_dir: str | Path, out: str | Path, best: bool = False) -> Path:

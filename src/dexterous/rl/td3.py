@@ -21,16 +21,10 @@ from stable_baselines3.common.noise import NormalActionNoise
 from stable_baselines3.common.vec_env import VecEnv
 
 import dexterous
-from dexterous.demos import Demonstration, episode_digests, load_folder, object_quat_index
-from dexterous.demos.play import body_x_turns
+from dexterous.demos import Demonstration, episode_digests, load_folder
 from dexterous.rl.configs import OffPolicyConfig, TD3Config
-from dexterous.rl.episodes import Policy, run_episode
+from dexterous.rl.episodes import Policy, evaluate_play, lost_steps
 from dexterous.rl.wrappers import ActionCoupling, DemoRestarts, Float32Observation, InPlayReward
-
-EVAL_SEED = 1_000_000
-"""Evaluation episode i resets with EVAL_SEED + i: every evaluation sees the same starts,
-and none of them is a training reset seed drawn from small integers."""
-
 
 def td3_kwargs(config: OffPolicyConfig, action_dim: int) -> dict[str, Any]:
     """SB3 TD3 arguments from a config: one update per environment step (HER regroups them in
@@ -102,23 +96,8 @@ class TD3Recipe:
         at those steps)."""
         if self._eval_env is None:
             self._eval_env = self.make_eval_env()
-        quat = object_quat_index(self._eval_env)
-
-        def probe(env: gymnasium.Env) -> tuple[np.ndarray | None, bool]:
-            orientation = None if quat is None else env.unwrapped.data.qpos[quat].copy()
-            return orientation, env.unwrapped.object_lost_now()
-
-        episodes = [run_episode(self._eval_env, policy, EVAL_SEED + i, probe=probe)
-                    for i in range(self.config.eval_episodes)]
-        lost = [np.array([lost for _, lost in e.probes[1:]], dtype=bool) for e in episodes]
-        returns = [float(e.rewards.sum()) for e in episodes]
-        in_play_steps = [int(np.sum(~x)) for x in lost]
-        record = {"mean_return": float(np.mean(returns)), "returns": returns,
-                  "mean_in_play_steps": float(np.mean(in_play_steps)), "in_play_steps": in_play_steps}
-        if quat is not None:
-            turns = [float(body_x_turns(np.array([q for q, _ in e.probes]))[-1]) for e in episodes]
-            record.update(mean_turns=float(np.mean(turns)), turns=turns)
+        episodes, record = evaluate_play(self._eval_env, policy, self.config.eval_episodes)
         if self.config.lost_object:
-            in_play = [float(np.where(x, -self.config.lost_penalty, e.rewards).sum()) for e, x in zip(episodes, lost)]
+            in_play = [float(np.where(lost_steps(e), -self.config.lost_penalty, e.rewards).sum()) for e in episodes]
             record.update(mean_in_play_return=float(np.mean(in_play)), in_play_returns=in_play)
         return record
