@@ -98,7 +98,7 @@ def _header(results_dir: Path, figures: list[tuple[dict[str, Any], FigureSummary
              f"Made by `dexterous report` from the run records under `{results_dir}`; every number below is "
              "computed from `runs.jsonl`.", "",
              f"- Budget: {_per_figure(budgets)}",
-             f"- Machine: {_per_figure(machines)}",
+             f"- Machine each figure folder was made on (its manifest): {_per_figure(machines)}",
              f"- Processors the runs were made on: {_processors([s for _, s in figures])}",
              f"- Runs finished (methods shown): {finished} of {planned}",
              f"- Wall time: {_hours(sum(r.wall_s for r in distinct))} in total, summed over the "
