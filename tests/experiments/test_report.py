@@ -311,6 +311,9 @@ def test_report_pairs_topdm_plus_with_paper_topdm_seed_by_seed_at_each_budget(re
             in section)  # seed 2 of paper TOPDM has no TOPDM+ twin; env steps (1000 + 800) / (1000 + 1000)
     assert "| PenSpin | TOPDM+ 1/100 vs TOPDM 1/100 | 0 | −10.00 (−10.00 to −10.00) | 0/1 | – | 100 / 15 | 1.00 |" in section
     assert "TOPDM+ 1/33 vs" not in section
+    assert ("The 3 paired seeds above together: TOPDM+ alone solved 1 and paper TOPDM alone 0 (exact two-sided "
+            "sign test, McNemar's: p = 1); TOPDM+'s return is the higher on 1 and the lower on 2 (sign test: "
+            "p = 1).") in section  # PenSpin's seed counts for the returns only
     assert "TOPDM+ against paper TOPDM" not in text[:text.index("## efficiency")]  # figures without TOPDM+
 
 

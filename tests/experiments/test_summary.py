@@ -9,8 +9,8 @@ import pytest
 from dexterous.experiments.configs import figure_config
 from dexterous.experiments.results import ResultsError, RunRecord
 from dexterous.experiments.configs import task_name
-from dexterous.experiments.summary import (PaperLevel, figure_from_json, load_summary, pairings, paper_level, summarize,
-                                           wilson_interval)
+from dexterous.experiments.summary import (PaperLevel, PooledPairing, figure_from_json, load_summary, pairings,
+                                           paper_level, pooled_pairing, sign_test_p, summarize, wilson_interval)
 
 BLOCK = "dexterous/HandManipulateBlockFull-v1"
 
@@ -124,3 +124,40 @@ def test_topdm_plus_is_paired_with_paper_topdm_beside_a_trained_method():
                                                  ("HER new", "her", 0.1, 0.0))]
     (pair,) = [p for p in pairings(summarize(figure_config("fig3", "cpu"), records)) if p.task == egg]
     assert (pair.paper.method.label, pair.seeds, pair.return_differences, pair.successes) == ("TOPDM", (0,), (2.5,), (1, 0))
+
+
+@pytest.mark.parametrize("wins, losses, p", [
+    (3, 0, 0.25), (0, 3, 0.25), (14, 1, 2 * 16 / 2 ** 15), (8, 3, 2 * (1 + 11 + 55 + 165) / 2 ** 11),
+    (1, 1, 1.0), (0, 0, 1.0)])
+def test_sign_test_p_is_the_exact_two_sided_binomial_tail(wins, losses, p):
+    assert sign_test_p(wins, losses) == pytest.approx(p, rel=1e-12)
+
+
+def test_sign_test_refuses_negative_counts():
+    with pytest.raises(ValueError, match="need wins and losses ≥ 0, got -1 and 2"):
+        sign_test_p(-1, 2)
+
+
+def test_pairings_pool_the_seeds_that_tell_the_planners_apart_over_all_tasks():
+    """A seed both solve, or neither, says nothing of which planner is better: only the seeds
+    one alone solved count, and only strictly higher returns."""
+    egg, block, pen = "dexterous/EggHandOver-v1", "dexterous/BlockHandOver-v1", "dexterous/PenHandOver-v1"
+    outcomes = {  # (task, seed): (TOPDM return, success), (TOPDM+ return, success)
+        (egg, 0): ((10.0, 1.0), (12.0, 1.0)), (egg, 1): ((9.0, 0.0), (11.0, 1.0)),
+        (block, 0): ((8.0, 0.0), (8.0, 0.0)), (pen, 0): ((7.0, 1.0), (5.0, 0.0)), (pen, 1): ((3.0, 0.0), (6.0, 1.0))}
+    records = [RunRecord(task, label, seed, "plan", ret, success, env_steps=100, wall_s=1.0,
+                         path=f"{task}/{label}/{seed}")
+               for (task, seed), runs in outcomes.items() for label, (ret, success) in zip(("TOPDM", "TOPDM+"), runs)]
+    found = pairings(summarize(figure_config("fig3", "cpu"), records))
+    assert {p.task: p.successes_alone for p in found if p.seeds} == {egg: (1, 0), block: (0, 0), pen: (1, 1)}
+    assert pooled_pairing(found) == PooledPairing(seeds=5, successes_alone=(2, 1), success_p=sign_test_p(2, 1),
+                                                  returns_higher=(3, 1), return_p=sign_test_p(3, 1))
+    assert pooled_pairing([p for p in found if p.task == "nothing"]) is None
+
+
+def test_pooled_pairings_without_a_goal_task_have_no_success_count():
+    spin = "dexterous/PenSpin-v1"
+    records = [RunRecord(spin, label, 0, "plan", ret, None, env_steps=100, wall_s=1.0, path=label)
+               for label, ret in (("TOPDM", 40.0), ("TOPDM+", 130.0))]
+    pooled = pooled_pairing(pairings(summarize(figure_config("fig5", "cpu"), records)))
+    assert (pooled.successes_alone, pooled.success_p, pooled.returns_higher) == (None, None, (1, 0))

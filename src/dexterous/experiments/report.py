@@ -18,7 +18,8 @@ from dexterous.experiments.configs import FIGURES, FigureConfig, counted, task_n
 from dexterous.experiments.plots import draw_figure
 from dexterous.experiments.results import MANIFEST, RETIRED, RUNS, ResultsError, figure_dirs, read_retired
 from dexterous.experiments.runs import RunSpec, train_config
-from dexterous.experiments.summary import FigureSummary, MethodSummary, distinct_runs, load_summary, pairings
+from dexterous.experiments.summary import (FigureSummary, MethodSummary, PooledPairing, distinct_runs, load_summary,
+                                          pairings, pooled_pairing)
 
 TABLE_HEADER = ("task", "method", "seeds finished", "final-step success (95% Wilson interval)",
                 "return: mean, median (min to max)", "env steps per real step, mean",
@@ -160,7 +161,22 @@ def _pairing_table(summary: FigureSummary) -> list[str]:
         return []
     return ["TOPDM+ against paper TOPDM on the same reset seeds (each seed's two episodes start from the same "
             "state):", "", "| " + " | ".join(PAIRING_HEADER) + " |", "|" + "---|" * len(PAIRING_HEADER),
-            *("| " + " | ".join(row) + " |" for row in rows), ""]
+            *("| " + " | ".join(row) + " |" for row in rows), "", *_pooled_line(pooled_pairing(pairings(summary)))]
+
+
+def _pooled_line(pooled: PooledPairing | None) -> list[str]:
+    """The pairings taken together, with how likely so uneven a split would be by chance."""
+    if pooled is None:
+        return []
+    solved = ""
+    if pooled.successes_alone is not None:
+        ours, paper = pooled.successes_alone
+        solved = (f"TOPDM+ alone solved {ours} and paper TOPDM alone {paper} (exact two-sided sign test, "
+                  f"McNemar's: p = {pooled.success_p:.2g}); ")
+    higher, lower = pooled.returns_higher
+    return [f"The {counted(pooled.seeds, 'paired seed')} above together: {solved}TOPDM+'s return is the higher "
+            f"on {higher} and the lower on {lower} (sign test: p = {pooled.return_p:.2g}). p is how often a split "
+            "at least this uneven would come by chance if neither planner were the better on a seed.", ""]
 
 
 def _row(cell: MethodSummary) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ whose runs have not finished yet is kept with 0 of K seeds, so a gap is never si
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -166,6 +167,10 @@ class Pairing:
     """Per paired seed: TOPDM+'s return minus paper TOPDM's."""
     successes: tuple[int, int] | None
     """Final-step successes over the paired seeds: (TOPDM+, paper TOPDM); None on tasks without."""
+    successes_alone: tuple[int, int] | None
+    """Paired seeds that only one of the two solved: (TOPDM+ alone, paper TOPDM alone), the
+    seeds that tell the two apart (a seed both solve, or neither, says nothing of which is
+    better); None on tasks without success."""
     in_hand: tuple[float, float] | None
     """Steps with the object in play summed over the paired seeds: (TOPDM+, paper TOPDM); None
     unless every paired run has them. On PenSpin the paper's reward also pays a pen spinning on
@@ -194,9 +199,57 @@ def pairings(summary: FigureSummary) -> list[Pairing]:
             return_differences=tuple(a.ret - b.ret for a, b in pairs),
             successes=(int(sum(a.final_success for a, _ in pairs)), int(sum(b.final_success for _, b in pairs)))
             if has_success else None,
+            successes_alone=(sum(bool(a.final_success) and not b.final_success for a, b in pairs),
+                             sum(bool(b.final_success) and not a.final_success for a, b in pairs))
+            if has_success else None,
             in_hand=(sum(a.in_hand for a, _ in pairs), sum(b.in_hand for _, b in pairs)) if has_play else None,
             env_steps_ratio=sum(a.env_steps for a, _ in pairs) / sum(b.env_steps for _, b in pairs) if pairs else None))
     return found
+
+
+@dataclass(frozen=True)
+class PooledPairing:
+    """A figure's pairings taken together: with 1–5 seeds per task no single task can tell the
+    two planners apart, while the seeds of all tasks can."""
+
+    seeds: int
+    """Paired seeds over all tasks (and budgets)."""
+    successes_alone: tuple[int, int] | None
+    """(TOPDM+ alone, paper TOPDM alone): paired seeds on goal tasks that only one solved;
+    None where no goal task is paired."""
+    success_p: float | None
+    """`sign_test_p` of successes_alone: the exact McNemar test of the paired successes."""
+    returns_higher: tuple[int, int]
+    """(TOPDM+ higher, paper TOPDM higher): paired seeds by which return is higher (ties left out)."""
+    return_p: float
+    """`sign_test_p` of returns_higher."""
+
+
+def pooled_pairing(found: list[Pairing]) -> PooledPairing | None:
+    """The figure's pairings taken together; None where no seed is paired."""
+    paired = [p for p in found if p.seeds]
+    if not paired:
+        return None
+    solved = [p.successes_alone for p in paired if p.successes_alone is not None]
+    alone = (sum(a for a, _ in solved), sum(b for _, b in solved)) if solved else None
+    higher = (sum(d > 0 for p in paired for d in p.return_differences),
+              sum(d < 0 for p in paired for d in p.return_differences))
+    return PooledPairing(seeds=sum(len(p.seeds) for p in paired), successes_alone=alone,
+                         success_p=None if alone is None else sign_test_p(*alone),
+                         returns_higher=higher, return_p=sign_test_p(*higher))
+
+
+def sign_test_p(wins: int, losses: int) -> float:
+    """The exact two-sided sign test: how likely a split of wins + losses paired trials at
+    least as uneven as this one is if each trial were a fair coin between the two methods
+    (ties are left out before). 1.0 without trials. On paired successes it is McNemar's
+    exact test. Exact rather than a normal approximation, since the counts here are a
+    handful."""
+    if wins < 0 or losses < 0:
+        raise ValueError(f"need wins and losses ≥ 0, got {wins} and {losses}")
+    n = wins + losses
+    tail = sum(math.comb(n, k) for k in range(min(wins, losses) + 1)) / 2 ** n
+    return min(1.0, 2 * tail)
 
 
 @dataclass(frozen=True)
