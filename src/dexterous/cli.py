@@ -165,8 +165,9 @@ def _curves(args: argparse.Namespace) -> None:
 
 
 def _reproduce(args: argparse.Namespace) -> None:
-    from dexterous.experiments.configs import ReproduceRun
+    from dexterous.experiments.configs import ReproduceRun, counted
     from dexterous.experiments.plots import draw_figure
+    from dexterous.experiments.results import figure_dir
     from dexterous.experiments.runner import reproduce
     from dexterous.experiments.videos import write_side_by_side
 
@@ -179,6 +180,14 @@ def _reproduce(args: argparse.Namespace) -> None:
 
         figure = run.figure_config()
         print(describe_pending(figure, pending_runs(figure, folder, run.tasks, run.methods, run.max_runs)))
+        return
+    if out.update_records:
+        from dexterous.experiments.runner import update_records
+
+        figure = run.figure_config()
+        print(f"{figure.name}: {counted(update_records(folder, figure), 'record')} updated")
+        for path in draw_figure(figure_dir(folder, figure)):
+            print(f"wrote {path}")
         return
     summary = reproduce(run.figure_config(), folder, address=out.address, parallel=False if out.no_ray else None,
                         max_runs=run.max_runs, nthread=run.threads or None, tasks=run.tasks, methods=run.methods,

@@ -22,7 +22,7 @@ from dexterous.experiments.configs import (BUDGETS, FIGURES, HER_NEW, TOPDM, TOP
 from dexterous.planning.configs import FAMILY_SWITCHES, VARIANTS, planner_definition
 from dexterous.contracts.files import processor_kind
 from dexterous.experiments.results import MANIFEST, ResultsError, read_runs, retire_redefined
-from dexterous.experiments.runner import reproduce
+from dexterous.experiments.runner import reproduce, update_records
 from dexterous.experiments.runs import runs_of
 
 BLOCK = "dexterous/HandManipulateBlockFull-v1"
@@ -230,12 +230,14 @@ def test_an_her_record_holds_its_play_and_final_pose_and_an_older_one_gets_them_
                                 curve={k: record.curve[k] for k in ("steps", "success_rate", "mean_return")})
     write_runs(summary.folder, [older])
     history = evaluations.read_text()
-    reproduce(her_only, tmp_path, parallel=False, progress=False)  # the latest policy evaluated again
+    assert update_records(tmp_path, her_only) == 1  # the latest policy evaluated again; nothing run
     filled = read_runs(summary.folder)[0]
     assert filled == dataclasses.replace(record, curve={**record.curve, **{  # earlier evaluations: not made again
         name: [None] * (len(record.curve["steps"]) - 1) + record.curve[name][-1:]
         for name in ("mean_in_play_steps", "mean_turns")}})
     assert evaluations.read_text() == history  # the run's own history is left as it was
+    assert update_records(tmp_path, her_only) == 0  # nothing more to fill: kept as it is, not evaluated again
+    assert read_runs(summary.folder) == [filled]
 
     lines = evaluations.read_text().splitlines()
     tampered = {**json.loads(lines[-1]), "returns": [r + 1.0 for r in json.loads(lines[-1])["returns"]]}
@@ -243,6 +245,18 @@ def test_an_her_record_holds_its_play_and_final_pose_and_an_older_one_gets_them_
     write_runs(summary.folder, [older])
     reproduce(her_only, tmp_path, parallel=False, progress=False)
     assert read_runs(summary.folder) == [older]
+
+
+def test_update_records_runs_nothing_and_refuses_a_folder_without_results(tmp_path, capsys):
+    assert main(["reproduce", "fig3", "--out", str(tmp_path), "--update-records"]) == 2
+    assert f"{tmp_path / 'fig3'} holds no fig3 results yet: run `dexterous reproduce fig3 --out" in capsys.readouterr().err
+    assert not (tmp_path / "fig3").exists()
+    assert main(["reproduce", "fig3", "--out", str(tmp_path), "--update-records", "--dry-run"]) == 2
+    assert "--dry-run and --update-records both run nothing: give one of them" in capsys.readouterr().err
+    reproduce(SMALL, tmp_path, parallel=False, progress=False, methods=["topdm"])
+    before = (tmp_path / "fig2" / "runs.jsonl").read_text()
+    assert update_records(tmp_path, SMALL) == 0 and (tmp_path / "fig2" / "runs.jsonl").read_text() == before
+    assert not (tmp_path / "fig2" / "train").exists()  # HER new is pending: not started
 
 
 def test_fig3_and_fig4_plan_the_two_hand_tasks_for_the_originals_50_steps():

@@ -39,8 +39,8 @@ from dexterous.catalog import entry
 from dexterous.contracts.files import processor_kind
 from dexterous.experiments.configs import FigureConfig, task_name
 from dexterous.experiments.claims import claim
-from dexterous.experiments.results import (ResultsError, RunRecord, figure_dir, open_figure_dir, read_runs, record_run,
-                                           retire_redefined)
+from dexterous.experiments.results import (MANIFEST, ResultsError, RunRecord, figure_dir, open_figure_dir, read_runs,
+                                           record_run, retire_redefined)
 from dexterous.experiments.pending import (demonstrations_to_restore, finished_elsewhere, is_recorded_episode,
                                            recorded_elsewhere)
 from dexterous.experiments.runs import (RunSpec, demonstrations_not_in, plan_folder, planner_config, reports_success,
@@ -298,7 +298,19 @@ def _lacks_evaluation_fields(task: str, evaluation: dict) -> bool:
         entry(task).has_success and "median_final_pos_error" not in evaluation))
 
 
-def _fill_from_run_files(folder: Path) -> None:
+def update_records(out: str | Path, figure: FigureConfig) -> int:
+    """Give the figure's records under out the fields kept since they were made, from their
+    run files at hand (`_fill_from_run_files`), and run nothing: what a results directory
+    needs after the code grows a field, without starting a pending run. The number of
+    records updated."""
+    folder = figure_dir(out, figure)
+    if not (folder / MANIFEST).is_file():
+        raise ResultsError(f"{folder} holds no {figure.name} results yet: run `dexterous reproduce {figure.name} "
+                           f"--out {out}` first")
+    return _fill_from_run_files(folder)
+
+
+def _fill_from_run_files(folder: Path) -> int:
     """Give the records made before some of their fields were kept those fields, from their
     run's files where these are at hand (neither plans nor training runs are committed,
     records are) and are the recorded run. Plans: `_episode_fields`, from the recorded
@@ -310,6 +322,7 @@ def _fill_from_run_files(folder: Path) -> None:
     from dexterous.demos import DemoError, Demonstration
     from dexterous.rl import evaluated_again, read_evaluations
 
+    updated = 0
     for record in read_runs(folder):
         path = folder / record.path
         if not path.exists():
@@ -322,16 +335,21 @@ def _fill_from_run_files(folder: Path) -> None:
                     continue  # damaged: the run that reads it names it
                 if is_recorded_episode(demo, record):
                     record_run(folder, dataclasses.replace(record, **_episode_fields(demo)))
+                    updated += 1
             continue
         if not entry(record.task).has_object:
             continue
         evaluations = read_evaluations(path)
         if evaluations and (evaluations[-1]["steps"], evaluations[-1]["mean_return"]) == (record.env_steps, record.ret):
-            if _lacks_play(record) and _lacks_evaluation_fields(record.task, evaluations[-1]):
+            if _lacks_evaluation_fields(record.task, evaluations[-1]):
+                if not _lacks_play(record):
+                    continue  # filled before from its policy evaluated again, which its evaluations do not hold
                 evaluations[-1] = evaluated_again(path, evaluations[-1]) or evaluations[-1]
             filled = dataclasses.replace(record, **_evaluated(record.task, evaluations))
             if filled != record:
                 record_run(folder, filled)
+                updated += 1
+    return updated
 
 
 def _restore_demonstrations(figure: FigureConfig, wave: list[RunSpec], records: dict, folder: Path,
