@@ -310,8 +310,9 @@ def _add_rl_commands(sub) -> None:
     for algo, cls in CONFIGS.items():
         _command(algos, algo, _train, helps[algo], commands.TrainOutput, cls, positional={"env_id": "env"},
                  description=cls.__doc__)
-    _command(sub, "evaluate", _evaluate, "run a trained policy past its episode: returns per 250 steps, turns of the "
-                                         "object about its body x axis", commands.EvaluateCommand)
+    _command(sub, "evaluate", _evaluate, "run a trained policy past its episode: returns per episode length (PenSpin: "
+                                         "250 steps), turns of the object about its body x axis; on goal tasks the "
+                                         "last step's success and pose", commands.EvaluateCommand)
     _command(sub, "export-policy", _export_policy, "copy a run's latest or best policy (model, normaliser, config; "
                                                    "no replay buffer) into a small folder to share", commands.ExportPolicyCommand)
     _command(sub, "curves", _curves, "learning curves (median, min-max band over runs) into a PNG",

@@ -204,7 +204,7 @@ class EvaluateCommand(Quiet):
     episodes: int = 10
     """Episodes (resets seed, seed + 1, ...)."""
     steps: int = 1000
-    """Steps per episode (past the 250-step limit)."""
+    """Steps per episode (past the episode's limit: PenSpin's 250, a goal task's 75)."""
     seed: int = 0
     """Reset seed of episode 0."""
     video: Path | None = None

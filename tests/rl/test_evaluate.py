@@ -49,6 +49,27 @@ def test_evaluate_runs_past_the_episode_and_reports_windows_and_turns(cli_runs):
     assert "250-260: return/in hand/turns" in str(report)
 
 
+def test_evaluating_an_her_run_reports_windows_of_its_episode_and_the_last_steps_success_and_pose(tmp_path):
+    from dexterous.rl import HERConfig, load_policy, train
+    from dexterous.rl.episodes import run_episode
+
+    config = HERConfig(env_id="HandManipulateBlockFull-v1", variant="new", steps=80, learning_starts=40,
+                       batch_size=16, hidden=(8, 8), buffer_size=500, eval_every=80, eval_episodes=1,
+                       checkpoint_every=80, log_every=80)
+    train(config, tmp_path, progress=False)
+    report = evaluate_run(tmp_path, episodes=2, steps=80, seed=3, progress=False)
+    assert report.window == 75 and all(len(e.window_returns) == 2 for e in report.episodes)  # 75 + 5 steps
+    policy = load_policy(tmp_path)
+    env = policy.recipe.make_eval_env()
+    episode = run_episode(env, policy, 3, 80)
+    first = report.episodes[0]
+    assert first.final_errors == env.unwrapped.goal_errors() and first.success == episode.final_info["is_success"]
+    assert first.window_returns == [float(episode.rewards[:75].sum()), float(episode.rewards[75:].sum())]
+    text = str(report)
+    assert "75-80: return/in hand/turns" in text and "last step: success (from the goal)" in text
+    assert f"{'yes' if first.success else 'no'} ({100 * first.final_errors[0]:.1f} cm, " in text.splitlines()[2]
+
+
 def test_spin_windows_count_returns_steps_in_hand_and_turns_of_a_scripted_trajectory():
     from dexterous.rl.evaluate import spin_windows
 

@@ -2,10 +2,11 @@
 
 The paper claims the TD3 policy spins the pen indefinitely, although it only ever trained
 on 250-step episodes. This runs the policy for longer (1000 steps by default) in the same
-environment, ignoring its truncation (the simulation just goes on), and reports per
-250-step window the return, the steps with the object still in the hand (the task's
-`object_lost`), and how far the object turned about its body x axis, the axis the PenSpin
-reward pays for.
+environment, ignoring its truncation (the simulation just goes on), and reports per window
+of the task's episode length (250 steps on PenSpin) the return, the steps with the object
+still in the hand (the task's `object_lost`), and how far the object turned about its body
+x axis, the axis the PenSpin reward pays for. On a goal task (an HER run) it also reports
+whether the last step succeeds and how far the final pose is from the goal.
 """
 
 from __future__ import annotations
@@ -18,14 +19,11 @@ from typing import Any
 import numpy as np
 
 from dexterous.demos.play import spin_windows
+from dexterous.envs.goal import GoalHandEnv
 from dexterous.progress import progress_bar
 from dexterous.rl.episodes import episode_turns, lost_steps, object_probe, run_episode
 from dexterous.rl.policies import load_policy
 from dexterous.video import frame_writer
-
-WINDOW = 250
-"""Steps per reported return: PenSpin's episode length."""
-
 
 @dataclass(frozen=True)
 class SpinEpisode:
@@ -34,7 +32,7 @@ class SpinEpisode:
     seed: int
     """Reset seed."""
     window_returns: list[float]
-    """Sum of rewards over each successive WINDOW steps (the last window may be shorter)."""
+    """Sum of rewards over each successive window of the report (the last window may be shorter)."""
     turns: float
     """Accumulated rotation of the object about its body x axis (turns; signed)."""
     window_in_hand: list[int]
@@ -42,6 +40,10 @@ class SpinEpisode:
     `object_lost` false): a pen spinning on the floor earns reward but is not in hand."""
     window_turns: list[float]
     """Per window, the object's rotation about its body x axis (turns; signed)."""
+    success: bool | None = None
+    """Goal tasks: whether the last step succeeded (the task's is_success); None elsewhere."""
+    final_errors: tuple[float, float] | None = None
+    """Goal tasks: how far the final pose is from the goal, (m, rad); None elsewhere."""
 
 
 @dataclass(frozen=True)
@@ -51,25 +53,37 @@ class SpinReport:
     run: str
     steps: int
     episodes: list[SpinEpisode]
+    window: int = 250
+    """Steps per window: the task's episode length (PenSpin's 250)."""
 
     def to_json(self) -> dict[str, Any]:
-        return {"run": self.run, "steps": self.steps, "window": WINDOW,
+        return {"run": self.run, "steps": self.steps, "window": self.window,
                 "episodes": [e.__dict__ for e in self.episodes]}
 
     def __str__(self) -> str:
-        """One row per episode; per window "return / steps in hand / turns", then total turns."""
+        """One row per episode; per window "return / steps in hand / turns", then total turns
+        and, on goal tasks, the final step's success and pose (the mean row: successes of
+        episodes, median distances)."""
         windows = len(self.episodes[0].window_returns)
-        header = ["seed", *[f"{k * WINDOW}-{min((k + 1) * WINDOW, self.steps)}: return/in hand/turns"
+        header = ["seed", *[f"{k * self.window}-{min((k + 1) * self.window, self.steps)}: return/in hand/turns"
                             for k in range(windows)], "turns"]
+        posed = self.episodes[0].final_errors is not None
 
         def cells(returns, in_hand, turns) -> list[str]:
-            return [f"{r:.1f} / {h:.0f} / {t:.2f}" for r, h, t in zip(returns, in_hand, turns)]
+            return [f"{r:.2f} / {h:.0f} / {t:.2f}" for r, h, t in zip(returns, in_hand, turns)]
 
-        rows = [[str(e.seed), *cells(e.window_returns, e.window_in_hand, e.window_turns), f"{e.turns:.2f}"]
+        def final(success: str, pos: float, rot: float) -> list[str]:
+            return [f"{success} ({100 * pos:.1f} cm, {rot:.2f} rad)"] if posed else []
+
+        rows = [[str(e.seed), *cells(e.window_returns, e.window_in_hand, e.window_turns), f"{e.turns:.2f}",
+                 *(final("yes" if e.success else "no", *e.final_errors) if posed else [])]
                 for e in self.episodes]
         means = [np.mean([getattr(e, name) for e in self.episodes], axis=0)
                  for name in ("window_returns", "window_in_hand", "window_turns")]
-        rows.append(["mean", *cells(*means), f"{np.mean([e.turns for e in self.episodes]):.2f}"])
+        rows.append(["mean", *cells(*means), f"{np.mean([e.turns for e in self.episodes]):.2f}",
+                     *(final(f"{sum(e.success for e in self.episodes)}/{len(self.episodes)}",
+                             *np.median([e.final_errors for e in self.episodes], axis=0)) if posed else [])])
+        header += ["last step: success (from the goal)"] if posed else []
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
         lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in [header, *rows]]
         return f"{self.run}: {len(self.episodes)} episodes of {self.steps} steps\n" + "\n".join(lines)
@@ -87,7 +101,7 @@ def evaluate_run(run_dir: str | Path, episodes: int = 10, steps: int = 1000, see
     policy = load_policy(run_dir)
     render = {"render_mode": "rgb_array", "width": width, "height": height} if video else {}
     env = policy.recipe.make_eval_env(**render)
-    watch = object_probe(env)
+    watch, window = object_probe(env), env.unwrapped.episode_steps
     results = []
     for i in progress_bar(range(episodes), desc=f"evaluate {Path(run_dir).name}", unit="episode", disable=not progress):
         recording = video is not None and i == 0
@@ -99,7 +113,10 @@ def evaluate_run(run_dir: str | Path, episodes: int = 10, steps: int = 1000, see
 
             episode = run_episode(env, policy, seed + i, steps, probe)
         quats = np.array([q for q, _ in episode.probes])
-        returns, in_hand, turns = spin_windows(episode.rewards, quats, lost_steps(episode))
-        results.append(SpinEpisode(seed + i, returns, episode_turns(episode), in_hand, turns))
+        returns, in_hand, turns = spin_windows(episode.rewards, quats, lost_steps(episode), window)
+        posed = isinstance(env.unwrapped, GoalHandEnv)
+        results.append(SpinEpisode(seed + i, returns, episode_turns(episode), in_hand, turns,
+                                   success=bool(episode.final_info["is_success"]) if posed else None,
+                                   final_errors=env.unwrapped.goal_errors() if posed else None))
     env.close()
-    return SpinReport(str(run_dir), steps, results)
+    return SpinReport(str(run_dir), steps, results, window)
