@@ -25,6 +25,7 @@ from dexterous.rl.episodes import episode_turns, lost_steps, object_probe, run_e
 from dexterous.rl.policies import load_policy
 from dexterous.video import frame_writer
 
+
 @dataclass(frozen=True)
 class SpinEpisode:
     """One long run of the policy."""

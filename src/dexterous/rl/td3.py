@@ -26,6 +26,7 @@ from dexterous.rl.configs import OffPolicyConfig, TD3Config
 from dexterous.rl.episodes import Policy, evaluate_play, lost_steps
 from dexterous.rl.wrappers import ActionCoupling, DemoRestarts, Float32Observation, InPlayReward
 
+
 def td3_kwargs(config: OffPolicyConfig, action_dim: int) -> dict[str, Any]:
     """SB3 TD3 arguments from a config: one update per environment step (HER regroups them in
     rounds: HerBaselinesTD3), CPU."""
