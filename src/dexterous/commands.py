@@ -134,9 +134,10 @@ class ReproduceOutput(Execution):
     """Run nothing: list the runs this invocation would run, how far each has got on disk and
     the env steps it has left, to size a figure before committing cores to it."""
     update_records: bool = False
-    """Run nothing: give the figure's records the fields this version keeps that they were made
-    without, from their run files at hand (an HER run's object play from its latest policy
-    evaluated again), and redraw the figure. A plain reproduce does this first too."""
+    """Run nothing: give all the figure's records (whatever --tasks and --methods say) the fields
+    this version keeps that they were made without, from their run files at hand (an HER run's
+    object play from its latest policy evaluated again), and redraw the figure. A plain
+    reproduce does this first too."""
 
     def __post_init__(self) -> None:
         if self.dry_run and self.update_records:
