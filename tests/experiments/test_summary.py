@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -161,3 +162,19 @@ def test_pooled_pairings_without_a_goal_task_have_no_success_count():
                for label, ret in (("TOPDM", 40.0), ("TOPDM+", 130.0))]
     pooled = pooled_pairing(pairings(summarize(figure_config("fig5", "cpu"), records)))
     assert (pooled.successes_alone, pooled.success_p, pooled.returns_higher) == (None, None, (1, 0))
+
+
+@pytest.mark.parametrize("successes, trials, paper, verdict", [
+    (3, 3, "≈100% success at step 50", "consistent"),  # 44–100% holds 100
+    (2, 3, "≈100% success", "below"),  # 21–94%
+    (0, 3, "≈80% success at step 50", "below"),  # 0–56%
+    (2, 5, "≈60% success", "consistent"),  # 12–77%
+    (5, 5, "≈0% success", "above"),  # 57–100%
+    (1, 5, "≤15% success", "consistent"),  # 4–62%: not all of it above the bound
+    (5, 5, "≤15% success", "above"),
+    (0, 3, "reasonable attempts, lacks precision", None),  # words only
+    (None, None, "≈100% success", None)])  # nothing finished
+def test_a_cell_is_set_against_the_papers_success_by_its_interval(successes, trials, paper, verdict):
+    block = "dexterous/HandManipulateBlockFull-v1"
+    cell = summarize(figure_config("fig2", "cpu"), []).cell(block, "TOPDM")
+    assert dataclasses.replace(cell, successes=successes, trials=trials, paper=paper).against_paper == verdict

@@ -24,7 +24,7 @@ from dexterous.experiments.summary import (FigureSummary, MethodSummary, PooledP
 TABLE_HEADER = ("task", "method", "seeds finished", "final-step success (95% Wilson interval)",
                 "return: mean, median (min to max)", "env steps per real step, mean",
                 "play: means (steps run where episodes ended early; object in hand; PenSpin: turns, reward per "
-                "step); final pose from the goal: medians", "paper")
+                "step); final pose from the goal: medians", "paper; ours against it (its success beside our 95% interval)")
 
 
 def write_report(results_dir: str | Path, out: str | Path | None = None) -> Path:
@@ -190,7 +190,19 @@ def _row(cell: MethodSummary) -> tuple[str, ...]:
                f"({_signed(cell.min_return)} to {_signed(cell.max_return)})")
     per_step = "–" if cell.env_steps_per_step is None else f"{cell.env_steps_per_step:,.0f}"
     return (task_name(cell.task), cell.method.label, f"{cell.finished}/{cell.planned}", success, returns,
-            per_step, _play(cell), cell.paper or "–")
+            per_step, _play(cell), _paper(cell))
+
+
+def _paper(cell: MethodSummary) -> str:
+    """The paper's result for the cell, and where ours stands against it at 95% (`against_paper`)."""
+    if cell.paper is None:
+        return "–"
+    verdict = cell.against_paper
+    return cell.paper if verdict is None else f"{cell.paper}; ours {_VERDICTS[verdict]}"
+
+
+_VERDICTS = {"below": "below it", "above": "above it", "consistent": "consistent with it"}
+"""`MethodSummary.against_paper` as the paper column says it (the interval is the success column's)."""
 
 
 def _play(cell: MethodSummary) -> str:

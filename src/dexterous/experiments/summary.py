@@ -109,6 +109,24 @@ class MethodSummary:
             return None
         return wilson_interval(self.successes, self.trials)
 
+    @property
+    def against_paper(self) -> str | None:
+        """Where the paper's final-step success stands against this cell's 95% interval:
+        "below" where the paper's number ("≈80%") lies above the interval (so few successes
+        would be unlikely at the paper's rate), "above" where it lies below, "consistent"
+        where inside; against a bound ("≤15%"), "above" where the whole interval exceeds it.
+        None without an interval or a number from the paper: at 2–5 seeds "consistent" is
+        often all the numbers can say, which is why it is said."""
+        level, interval = self.paper_level("final_success"), self.success_interval
+        if level is None or interval is None:
+            return None
+        low, high = (100 * bound for bound in interval)
+        if level.value < low:
+            return "above"
+        if level.relation == "about" and level.value > high:
+            return "below"
+        return "consistent"
+
 
 @dataclass(frozen=True)
 class FigureSummary:
