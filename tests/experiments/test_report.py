@@ -14,11 +14,19 @@ from dexterous.experiments.plots import draw_figure
 from dexterous.experiments.report import TABLE_HEADER, write_report
 from dexterous.experiments.results import MANIFEST, ResultsError, read_runs
 from dexterous.planning.configs import VARIANTS
+from dexterous.planning.schedule import decreasing_iterations
 
 
 def test_report_tables_quote_the_records_and_the_paper(results):
     text = write_report(results).read_text()
     assert "| " + " | ".join(TABLE_HEADER) + " |" in text
+    digest = text.split("## Against the paper at a glance")[1].split("## fig2")[0]
+    assert "ours below it in 1 cell, consistent with it in 1 cell." in digest  # HER new 1/3 (6–79%) and ≤15%
+    paper = sum(decreasing_iterations(t, 20, 75) for t in range(75)) * 1000 * 20 / 75  # N·τ·Ni(t), mean over 75 steps
+    assert (f"| fig2 | HandManipulateBlockFull | TOPDM | ≈100% success | 67% (2/3; 21–94%) | below it | 13 "
+            f"(1/{paper / (1000 / 75):.0f}) |") in digest  # 1000 env steps over 75 real steps
+    assert ("| fig2 | HandManipulateBlockFull | HER new | ≤15% success | 33% (1/3 evaluation episodes; 6–79%) | "
+            "consistent with it | – |") in digest
     assert "| HandManipulateBlockFull | TOPDM | 3/3 | 67% (2/3; 21–94%) | 3.00, 2.00 (1.00 to 6.00) | 13 | – | ≈100% success; ours below it |" in text
     assert "| HandManipulateBlockFull | HER new | 3/3 | 33% (1/3 evaluation episodes; 6–79%) | 5.00, 4.00 (2.00 to 9.00) | – | – | ≤15% success; ours consistent with it |" in text
     assert "| HandManipulatePenFull | MPPI κ=1 | 0/3 | – | – | – | – | ≤15% success |" in text

@@ -178,3 +178,22 @@ def test_a_cell_is_set_against_the_papers_success_by_its_interval(successes, tri
     block = "dexterous/HandManipulateBlockFull-v1"
     cell = summarize(figure_config("fig2", "cpu"), []).cell(block, "TOPDM")
     assert dataclasses.replace(cell, successes=successes, trials=trials, paper=paper).against_paper == verdict
+
+
+def test_a_planned_cell_knows_its_share_of_the_papers_env_steps_per_real_step():
+    """SPEC §4: the two-hand tasks N 1000 × Ni 20 (TwoEggCatchUnderArm N 2000 × Ni 80), τ 20,
+    Ni(t) on the decreasing schedule over the 50 steps fig3 plans."""
+    from dexterous.experiments.runs import RunSpec, paper_env_steps_per_step
+    from dexterous.planning.schedule import decreasing_iterations
+
+    fig3 = figure_config("fig3", "cpu")
+    egg, two = "dexterous/EggHandOver-v1", "dexterous/TwoEggCatchUnderArm-v1"
+    topdm = next(m for m in fig3.methods if m.label == "TOPDM")
+    assert paper_env_steps_per_step(fig3, RunSpec(egg, topdm, 0)) == sum(
+        decreasing_iterations(t, 20, 50) for t in range(50)) * 1000 * 20 / 50 == 404_000
+    assert paper_env_steps_per_step(fig3, RunSpec(two, topdm, 0)) == sum(
+        decreasing_iterations(t, 80, 50) for t in range(50)) * 2000 * 20 / 50
+    record = RunRecord(egg, "TOPDM", 0, "plan", 10.0, 1.0, env_steps=588_000, wall_s=1.0, path="p")
+    cell = summarize(fig3, [record]).cell(egg, "TOPDM")
+    assert cell.paper_budget_share == pytest.approx(588_000 / 50 / 404_000)
+    assert summarize(fig3, [record]).cell(egg, "HER new").paper_budget_share is None  # trained

@@ -240,8 +240,7 @@ def _progress(figure: FigureConfig, spec: RunSpec, folder: Path, restore: bool =
             done = len(Demonstration.load(folder / spec.path).actions)
         except DemoError:
             done = 0  # not begun, or damaged: the run names a damaged file when it starts
-        left = sum(config.iterations_at(t) for t in range(done, config.episode_length))
-        return PendingRun(spec, done, config.episode_length, left * config.n_samples * config.horizon, restore)
+        return PendingRun(spec, done, config.episode_length, config.nominal_env_steps(done), restore)
     total = train_config(figure, spec, folder).steps
     checkpoint = latest_checkpoint(folder / spec.path)
     done = int(read_state(checkpoint)["steps"]) if checkpoint is not None else 0

@@ -44,12 +44,39 @@ def write_report(results_dir: str | Path, out: str | Path | None = None) -> Path
         png, svg = _place(draw_figure(folder), out)
         figures.append((manifest, summary, png, svg, _place(_current_videos(folder), out, f"videos/{folder.name}"),
                         _retired_line(folder)))
-    lines = _header(results_dir, [(m, s) for m, s, *_ in figures])
+    lines = _header(results_dir, [(m, s) for m, s, *_ in figures]) + _against_paper([s for _, s, *_ in figures])
     for _, summary, png, svg, videos, retired in figures:
         lines += _section(summary, png, svg, videos) + retired
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n")
     return out
+
+
+DIGEST_HEADER = ("figure", "task", "method", "paper", "ours: final-step success (95% Wilson interval)", "ours at 95%",
+                 "our env steps per real step (share of the paper's)")
+
+
+def _against_paper(summaries: list[FigureSummary]) -> list[str]:
+    """Every cell for which the paper gives a success rate and ours has an interval, in one
+    table above the figures: the comparison the figures' tables make cell by cell, at a glance."""
+    cells = [(s.figure.name, c) for s in summaries for c in s.cells if c.against_paper is not None]
+    if not cells:
+        return []
+    tally = {verdict: sum(c.against_paper == verdict for _, c in cells) for verdict in _VERDICTS}
+    return ["## Against the paper at a glance", "",
+            "Each cell for which the paper gives a final-step success rate, at its figure's budget (planners: the "
+            "last column, against the env steps per real step the paper's budget schedules): ours "
+            + ", ".join(f"{_VERDICTS[v]} in {counted(n, 'cell')}" for v, n in tally.items() if n) + ".", "",
+            "| " + " | ".join(DIGEST_HEADER) + " |", "|" + "---|" * len(DIGEST_HEADER),
+            *(f"| {name} | {task_name(c.task)} | {c.method.label} | {c.paper} | {_success(c)} | "
+              f"{_VERDICTS[c.against_paper]} | {_budget(c)} |" for name, c in cells), ""]
+
+
+def _budget(cell: MethodSummary) -> str:
+    """A planned cell's env steps per real step and their share of the paper's ("11,760 (1/34)")."""
+    if cell.paper_budget_share is None:
+        return "–"
+    return f"{cell.env_steps_per_step:,.0f} (1/{1 / cell.paper_budget_share:.0f})"
 
 
 def _refuse_unknown_figures(results_dir: Path) -> None:
@@ -181,16 +208,20 @@ def _pooled_line(pooled: PooledPairing | None) -> list[str]:
 
 def _row(cell: MethodSummary) -> tuple[str, ...]:
     """A table row of one cell, in TABLE_HEADER's order ("–" where there is nothing to show)."""
-    success = "–"
-    if cell.success_interval is not None:
-        low, high = cell.success_interval
-        success = f"{100 * cell.success:.0f}% ({cell.success_count()}; {100 * low:.0f}–{100 * high:.0f}%)"
     returns = ("–" if cell.mean_return is None else
                f"{_signed(cell.mean_return)}, {_signed(cell.median_return)} "
                f"({_signed(cell.min_return)} to {_signed(cell.max_return)})")
     per_step = "–" if cell.env_steps_per_step is None else f"{cell.env_steps_per_step:,.0f}"
-    return (task_name(cell.task), cell.method.label, f"{cell.finished}/{cell.planned}", success, returns,
+    return (task_name(cell.task), cell.method.label, f"{cell.finished}/{cell.planned}", _success(cell), returns,
             per_step, _play(cell), _paper(cell))
+
+
+def _success(cell: MethodSummary) -> str:
+    """Final-step success with its count and 95% Wilson interval; "–" where there is none."""
+    if cell.success_interval is None:
+        return "–"
+    low, high = cell.success_interval
+    return f"{100 * cell.success:.0f}% ({cell.success_count()}; {100 * low:.0f}–{100 * high:.0f}%)"
 
 
 def _paper(cell: MethodSummary) -> str:

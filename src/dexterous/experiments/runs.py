@@ -101,6 +101,15 @@ def planner_config(figure: FigureConfig, spec: RunSpec) -> TOPDMConfig:
     return config
 
 
+def paper_env_steps_per_step(figure: FigureConfig, spec: RunSpec) -> float:
+    """The env steps per real step that the paper's own budget (SPEC §4) schedules for a plan
+    run's task over the steps the figure plans, nominal: what a figure's budget is a share of."""
+    from dexterous.planning import preset
+
+    steps = planner_config(figure, spec).episode_length
+    return dataclasses.replace(preset("paper", spec.task), episode_length=steps).nominal_env_steps() / steps
+
+
 def episode_key(figure: FigureConfig, spec: RunSpec) -> tuple:
     """What makes two plan runs the same episode, in any figure: the environment, the reset
     seed, the planner and its config. Planning is deterministic, so runs with equal keys plan

@@ -21,7 +21,8 @@ import numpy as np
 from dexterous.contracts.configs import from_json
 from dexterous.experiments.configs import FigureConfig, Method
 from dexterous.experiments.results import ResultsError, RunRecord, read_manifest, read_runs, with_added_fields
-from dexterous.experiments.runs import RunSpec, episode_key, planner_config, train_config
+from dexterous.experiments.runs import (RunSpec, episode_key, paper_env_steps_per_step, planner_config,
+                                        train_config)
 from dexterous.rl.bands import Band, band
 
 
@@ -78,6 +79,9 @@ class MethodSummary:
     """Likewise for the rotation distance from the goal orientation (rad)."""
     paper: str | None
     """The paper's reported result for this cell (FigureConfig.paper), if it reports one."""
+    paper_env_steps_per_step: float | None = None
+    """Planning methods: the env steps per real step the paper's budget schedules for the task
+    (`paper_env_steps_per_step`); None for training."""
 
     @property
     def finished(self) -> int:
@@ -108,6 +112,14 @@ class MethodSummary:
         if self.successes is None or self.trials is None:
             return None
         return wilson_interval(self.successes, self.trials)
+
+    @property
+    def paper_budget_share(self) -> float | None:
+        """Planning methods: env steps per real step spent over the paper's budget for them (1/34:
+        0.029); None for training or without runs."""
+        if self.env_steps_per_step is None or self.paper_env_steps_per_step is None:
+            return None
+        return self.env_steps_per_step / self.paper_env_steps_per_step
 
     @property
     def against_paper(self) -> str | None:
@@ -381,7 +393,8 @@ def _cell(figure: FigureConfig, task: str, method: Method, runs: list[RunRecord]
     successes = [r.final_success for r in runs if r.final_success is not None]
     played = [r for r in runs if r.in_hand is not None and r.turns is not None]
     posed = [r for r in runs if r.final_pos_error is not None and r.final_rot_error is not None]
-    steps = planner_config(figure, RunSpec(task, method, 0)).episode_length if method.kind == "plan" else None
+    planned = RunSpec(task, method, 0) if method.kind == "plan" else None
+    steps = planner_config(figure, planned).episode_length if planned else None
     return MethodSummary(
         task=task, method=method, planned=figure.n_seeds, runs=tuple(runs),
         success=float(np.mean(successes)) if successes else None,
@@ -395,7 +408,8 @@ def _cell(figure: FigureConfig, task: str, method: Method, runs: list[RunRecord]
         turns=float(np.mean([r.turns for r in played])) if played else None,
         posed=len(posed), final_pos_error=float(np.median([r.final_pos_error for r in posed])) if posed else None,
         final_rot_error=float(np.median([r.final_rot_error for r in posed])) if posed else None,
-        paper=figure.paper.get(f"{task}|{method.label}"))
+        paper=figure.paper.get(f"{task}|{method.label}"),
+        paper_env_steps_per_step=paper_env_steps_per_step(figure, planned) if planned else None)
 
 
 def _steps_run(record: RunRecord, planned: int) -> int:

@@ -171,6 +171,11 @@ class TOPDMConfig:
             return self.iterations
         return decreasing_iterations(t, self.iterations, self.episode_length)
 
+    def nominal_env_steps(self, first: int = 0) -> int:
+        """Env steps the schedule budgets from real step `first` to the episode's end, Ni(t)·N·τ
+        summed: what an episode costs before early-out saves any."""
+        return sum(self.iterations_at(t) for t in range(first, self.episode_length)) * self.n_samples * self.horizon
+
 
 def recorded_config(config: dict[str, Any] | None) -> dict[str, Any] | None:
     """A config as a file recorded it, with the fields added since at their defaults.
