@@ -54,6 +54,8 @@ def write_report(results_dir: str | Path, out: str | Path | None = None) -> Path
 
 DIGEST_HEADER = ("figure", "task", "method", "paper", "ours: final-step success (95% Wilson interval)", "ours at 95%",
                  "our env steps per real step (share of the paper's)")
+_VERDICTS = {"below": "below it", "above": "above it", "consistent": "consistent with it"}
+"""`MethodSummary.against_paper` as the report says it (the interval is the success column's)."""
 
 
 def _against_paper(summaries: list[FigureSummary]) -> list[str]:
@@ -231,9 +233,6 @@ def _paper(cell: MethodSummary) -> str:
     verdict = cell.against_paper
     return cell.paper if verdict is None else f"{cell.paper}; ours {_VERDICTS[verdict]}"
 
-
-_VERDICTS = {"below": "below it", "above": "above it", "consistent": "consistent with it"}
-"""`MethodSummary.against_paper` as the paper column says it (the interval is the success column's)."""
 
 
 def _play(cell: MethodSummary) -> str:

@@ -123,12 +123,12 @@ class MethodSummary:
 
     @property
     def against_paper(self) -> str | None:
-        """Where the paper's final-step success stands against this cell's 95% interval:
+        """Where this cell stands against the paper's final-step success, by its 95% interval:
         "below" where the paper's number ("≈80%") lies above the interval (so few successes
         would be unlikely at the paper's rate), "above" where it lies below, "consistent"
         where inside; against a bound ("≤15%"), "above" where the whole interval exceeds it.
-        None without an interval or a number from the paper: at 2–5 seeds "consistent" is
-        often all the numbers can say, which is why it is said."""
+        None without an interval or a number from the paper. Said by the interval rather
+        than the rate, since at 2–5 seeds "consistent" is often all the numbers can say."""
         level, interval = self.paper_level("final_success"), self.success_interval
         if level is None or interval is None:
             return None
