@@ -43,3 +43,16 @@ def test_side_by_side_holds_both_replays(figure_dir):
 def test_best_and_median_seed_by_return():
     assert best_and_median({0: 1.0, 1: 6.0, 2: 2.0, 3: 4.0}) == (1, 2)
     assert best_and_median({5: 3.0}) == (5, 5)
+
+
+def test_a_seed_whose_episodes_are_not_here_gets_no_video_and_a_note(figure_dir, tmp_path, capsys):
+    """A clone holds the records, not the planned episodes: reproduce must not fail at its end."""
+    import shutil
+
+    clone = tmp_path / "fig2"
+    shutil.copytree(figure_dir, clone, ignore=shutil.ignore_patterns("*.npz", "videos"))
+    assert write_side_by_side(clone, width=64, height=48) == []
+    assert not (clone / "videos").exists()
+    notes = capsys.readouterr().out
+    assert "HandManipulateBlockFull best seed 0: no side-by-side video, its episode files are not here (" in notes
+    assert str(clone / plan(BLOCK, "TOPDM", 0, 0.0, 0.0).path) in notes

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from tqdm import tqdm
 
 from dexterous.demos import Demonstration
 from dexterous.experiments.configs import task_name
@@ -35,7 +36,10 @@ def write_side_by_side(figure_dir: str | Path, width: int = 240, height: int = 2
 
     Only seeds both planners finished are candidates. The median seed is the one whose
     TOPDM return is the median (the lower middle for an even count); with a single seed
-    it is the best one, and its video is copied rather than rendered twice.
+    it is the best one, and its video is copied rather than rendered twice. A seed whose
+    episode files are not at hand (plans are not committed: a clone holds the records only)
+    gets no video, and a note says which files are missing, rather than a video of another
+    seed named as the best or the median.
     """
     figure_dir = Path(figure_dir)
     figure = figure_from_json(read_manifest(figure_dir)["config"])
@@ -51,11 +55,18 @@ def write_side_by_side(figure_dir: str | Path, width: int = 240, height: int = 2
             continue
         best_seed, median_seed = best_and_median(returns)
         for suffix, seed in (("best", best_seed), ("median", median_seed)):
+            pair = [planned[task, label, seed] for label in (LEFT, mppi)]
+            missing = [figure_dir / r.path for r in pair if not (figure_dir / r.path).is_file()]
+            if missing:
+                tqdm.write(f"{task_name(task)} {suffix} seed {seed}: no side-by-side video, its episode files are not "
+                           f"here ({', '.join(map(str, missing))}): a video replays the planned episodes, which are "
+                           "not committed with the records; copy them from the machine that planned them")
+                continue
             out = figure_dir / "videos" / f"{task_name(task)}_{suffix}.mp4"
             if suffix == "median" and seed == best_seed:
                 shutil.copyfile(written[-1], out)
             else:
-                _write_pair(figure_dir, [planned[task, label, seed] for label in (LEFT, mppi)], out, width, height)
+                _write_pair(figure_dir, pair, out, width, height)
             written.append(out)
     return written
 
