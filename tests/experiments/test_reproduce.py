@@ -238,6 +238,10 @@ def test_an_her_record_holds_its_play_and_final_pose_and_an_older_one_gets_them_
     assert evaluations.read_text() == history  # the run's own history is left as it was
     assert update_records(tmp_path, her_only) == 0  # nothing more to fill: kept as it is, not evaluated again
     assert read_runs(summary.folder) == [filled]
+    from dexterous.rl import evaluated_again
+
+    earlier = json.loads(history.splitlines()[-2])  # an evaluation of a policy the checkpoint no longer holds
+    assert evaluated_again(summary.folder / record.path, earlier) is None
 
     lines = evaluations.read_text().splitlines()
     tampered = {**json.loads(lines[-1]), "returns": [r + 1.0 for r in json.loads(lines[-1])["returns"]]}
