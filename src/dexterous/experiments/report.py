@@ -326,7 +326,6 @@ def _processors(summaries: list[FigureSummary]) -> str:
                      f"({', '.join(f'{figure} {n}' for figure, n in counts[kind].items())})" for kind in order)
 
 
-
 def _machine(machine: dict[str, Any]) -> str:
     return f"{machine.get('cpu_count')} CPUs, {machine.get('processor')}, {machine.get('platform')}"
 

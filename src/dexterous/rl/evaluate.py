@@ -103,6 +103,7 @@ def evaluate_run(run_dir: str | Path, episodes: int = 10, steps: int = 1000, see
     render = {"render_mode": "rgb_array", "width": width, "height": height} if video else {}
     env = policy.recipe.make_eval_env(**render)
     watch, window = object_probe(env), env.unwrapped.episode_steps
+    posed = isinstance(env.unwrapped, GoalHandEnv)
     results = []
     for i in progress_bar(range(episodes), desc=f"evaluate {Path(run_dir).name}", unit="episode", disable=not progress):
         recording = video is not None and i == 0
@@ -115,7 +116,6 @@ def evaluate_run(run_dir: str | Path, episodes: int = 10, steps: int = 1000, see
             episode = run_episode(env, policy, seed + i, steps, probe)
         quats = np.array([q for q, _ in episode.probes])
         returns, in_hand, turns = spin_windows(episode.rewards, quats, lost_steps(episode), window)
-        posed = isinstance(env.unwrapped, GoalHandEnv)
         results.append(SpinEpisode(seed + i, returns, episode_turns(episode), in_hand, turns,
                                    success=bool(episode.final_info["is_success"]) if posed else None,
                                    final_errors=env.unwrapped.goal_errors() if posed else None))
